@@ -1,0 +1,272 @@
+"""Save, load and list checkpoints: one safetensors file per model, its model card inside the file.
+
+A safetensors file is a JSON header followed by raw tensor bytes, so reading one can never run code (unlike
+pickle or a plain torch.load). The header's metadata holds our model card as JSON under the key "genlab":
+kind, config, dataset, image shape, steps, wall time, device, metrics and the exact command that made it.
+
+Writes go to a temporary file that is renamed into place, so a crash or a full disk never leaves half a
+checkpoint and never damages the previous one. Loading checks the card, the kind and every tensor's shape,
+and says in one sentence what does not fit (CheckpointError).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+import genlab
+from genlab.models import config_to_dict, get_kind
+
+SHIPPED_DIR = genlab.ROOT / "checkpoints"
+MAX_HEADER_BYTES = 10_000_000  # a real header is a few kB; refuse absurd ones before reading them
+OPTIMIZER_PREFIX = "optimizer."
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable genlab checkpoint; the message is one sentence saying why."""
+
+
+def user_checkpoint_dir() -> Path:
+    """Where checkpoints trained in the app are saved (GENLAB_USER_CHECKPOINTS, else user_checkpoints/)."""
+    return Path(os.environ.get("GENLAB_USER_CHECKPOINTS", genlab.ROOT / "user_checkpoints"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Saving
+
+
+def save_checkpoint(path: str | Path, model: torch.nn.Module, kind: str, card: dict,
+                    optimizers: dict[str, torch.optim.Optimizer] | None = None, half: bool = False) -> Path:
+    """Write model weights (and optionally optimiser state, for resuming) with `card` as metadata.
+
+    `card` holds what the model card should say (dataset, steps, metrics, command, ...); kind, config and
+    the genlab version are added here. half=True stores floating-point weights as float16 (half the size).
+    """
+    path = Path(path)
+    tensors = {}
+    for name, value in model.state_dict().items():
+        value = value.detach().to("cpu")
+        if half and value.is_floating_point():
+            value = value.half()
+        tensors[name] = value.contiguous()
+    optimizer_meta = {}
+    for opt_name, optimizer in (optimizers or {}).items():
+        optimizer_meta[opt_name], opt_tensors = _split_optimizer_state(opt_name, optimizer)
+        tensors.update(opt_tensors)
+    full_card = {
+        "kind": kind, "config": config_to_dict(model.config), "genlab_version": genlab.__version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **card,
+    }
+    if optimizer_meta:
+        full_card["optimizers"] = optimizer_meta
+    data = save_safetensors_bytes(tensors, metadata={"genlab": json.dumps(full_card)})
+    write_atomically(path, data)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename it over `path` (atomic on POSIX)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _split_optimizer_state(opt_name: str, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """An optimiser's state dict as JSON (hyper-parameters, scalars) plus named tensors (moments)."""
+    state_dict = optimizer.state_dict()
+    meta = {"param_groups": state_dict["param_groups"], "state": {}}
+    tensors = {}
+    for index, entry in state_dict["state"].items():
+        meta["state"][str(index)] = {}
+        for key, value in entry.items():
+            if torch.is_tensor(value):
+                tensors[f"{OPTIMIZER_PREFIX}{opt_name}.{index}.{key}"] = value.detach().to("cpu").contiguous()
+            else:
+                meta["state"][str(index)][key] = value
+    return meta, tensors
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass
+class LoadedCheckpoint:
+    model: torch.nn.Module  # in eval mode, on the requested device
+    card: dict
+    path: Path | None
+    optimizer_tensors: dict[str, torch.Tensor]
+
+    @property
+    def kind(self) -> str:
+        return self.card["kind"]
+
+    def restore_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> bool:
+        """Load the saved optimiser state into freshly made optimisers; False when none was saved."""
+        saved = self.card.get("optimizers") or {}
+        if set(saved) != set(optimizers):
+            return False
+        for name, optimizer in optimizers.items():
+            state = {}
+            for index, scalars in saved[name]["state"].items():
+                entry = dict(scalars)
+                prefix = f"{OPTIMIZER_PREFIX}{name}.{index}."
+                for key, value in self.optimizer_tensors.items():
+                    if key.startswith(prefix):
+                        entry[key[len(prefix):]] = value
+                state[int(index)] = entry
+            optimizer.load_state_dict({"state": state, "param_groups": saved[name]["param_groups"]})
+        return True
+
+
+def read_card(source: str | Path | bytes) -> dict:
+    """The model card of a checkpoint, read from the header only (cheap; no tensors are loaded)."""
+    header = _read_header(source)
+    raw = (header.get("__metadata__") or {}).get("genlab")
+    if raw is None:
+        raise CheckpointError(f"{_name(source)} is a safetensors file but has no genlab model card.")
+    try:
+        card = json.loads(raw)
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{_name(source)} has a damaged model card (its JSON does not parse).") from None
+    if not isinstance(card, dict) or "kind" not in card or not isinstance(card.get("config"), dict):
+        raise CheckpointError(f"{_name(source)} has a model card without a model kind and config.")
+    return card
+
+
+def load_checkpoint(source: str | Path | bytes, device: str | torch.device = "cpu",
+                    expect_kind: str | None = None) -> LoadedCheckpoint:
+    """Load and validate a checkpoint from a path or from uploaded bytes. Raises CheckpointError."""
+    card = read_card(source)
+    if expect_kind and card["kind"] != expect_kind:
+        raise CheckpointError(f"{_name(source)} holds a {card['kind']} model, but this page needs a {expect_kind}.")
+    try:
+        kind = get_kind(card["kind"])
+        model = kind.build(kind.config_from_dict(card["config"]))
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: {e}.") from None
+    tensors = _read_tensors(source)
+    optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        what = f"misses {missing[0]}" if missing else f"has an unexpected tensor {unexpected[0]}"
+        raise CheckpointError(f"{_name(source)} does not fit a {card['kind']} with its own settings: it {what}.")
+    for name, value in weights.items():
+        if value.shape != expected[name].shape:
+            raise CheckpointError(
+                f"{_name(source)} does not fit: {name} has shape {tuple(value.shape)}, "
+                f"the model needs {tuple(expected[name].shape)}.")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise CheckpointError(f"{_name(source)} has NaN or infinite weights in {name}.")
+        weights[name] = value.to(expected[name].dtype)
+    model.load_state_dict(weights)
+    model.to(device).eval()
+    return LoadedCheckpoint(model=model, card=card, path=None if isinstance(source, bytes) else Path(source),
+                            optimizer_tensors=optimizer_tensors)
+
+
+def _name(source: str | Path | bytes) -> str:
+    return "The uploaded file" if isinstance(source, (bytes, bytearray)) else f"'{Path(source).name}'"
+
+
+def _read_header(source: str | Path | bytes) -> dict:
+    """Parse a safetensors header: 8 bytes little-endian length, then that many bytes of JSON."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            head = bytes(source[:8])
+            length = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+            body = bytes(source[8:8 + length]) if 0 < length <= MAX_HEADER_BYTES else b""
+        else:
+            with open(source, "rb") as f:
+                head = f.read(8)
+                length = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+                body = f.read(length) if 0 < length <= MAX_HEADER_BYTES else b""
+    except FileNotFoundError:
+        raise CheckpointError(f"{_name(source)} does not exist (it may have been deleted).") from None
+    except OSError as e:
+        raise CheckpointError(f"{_name(source)} cannot be read: {e.strerror}.") from None
+    if length <= 0 or len(body) != length:
+        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (empty, truncated or another format).")
+    try:
+        header = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (its header is not JSON).") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (its header is not a table).")
+    return header
+
+
+def _read_tensors(source: str | Path | bytes) -> dict[str, torch.Tensor]:
+    try:
+        data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+        return load_safetensors_bytes(data)
+    except FileNotFoundError:
+        raise CheckpointError(f"{_name(source)} does not exist (it may have been deleted).") from None
+    except Exception:  # safetensors raises its own error types for truncated or inconsistent files
+        raise CheckpointError(f"{_name(source)} is damaged: its tensors do not match its header.") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Listing
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    path: Path
+    source: str  # "shipped" or "yours"
+    card: dict | None  # None when the file could not be read
+    error: str | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.card["kind"] if self.card else None
+
+    @property
+    def dataset(self) -> str | None:
+        return self.card.get("dataset") if self.card else None
+
+    @property
+    def label(self) -> str:
+        """A short name for pickers: the card's title, else the file name."""
+        title = (self.card or {}).get("title") or self.path.stem
+        return f"{title} ({self.source})"
+
+
+def list_checkpoints(kind: str | None = None, dataset: str | None = None,
+                     folders: list[tuple[Path, str]] | None = None) -> list[CheckpointInfo]:
+    """Every checkpoint in the shipped folder and the user folder (optionally of one kind / dataset).
+
+    Damaged files are listed with `error` set, so a page can say so instead of failing."""
+    folders = folders or [(SHIPPED_DIR, "shipped"), (user_checkpoint_dir(), "yours")]
+    found = []
+    for folder, source in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.safetensors")):
+            try:
+                info = CheckpointInfo(path=path, source=source, card=read_card(path))
+            except CheckpointError as e:
+                info = CheckpointInfo(path=path, source=source, card=None, error=str(e))
+            if kind and info.kind != kind or dataset and info.dataset != dataset:
+                continue
+            found.append(info)
+    return found

@@ -1,0 +1,176 @@
+"""A model-agnostic trainer: it loops over batches, calls the model's own `train_step`, and reports through
+callbacks. Nothing here knows what a VAE or a GAN is.
+
+Callers watch training through events (a terminal progress bar in the CLI, a background job for the live
+page) and stop it with a threading.Event checked between steps. A NaN or infinite loss stops training with a
+clear message and puts back the last weights that gave a finite loss.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from genlab.data import ImageDataset
+
+
+class NonFiniteLoss(RuntimeError):
+    """Training produced a NaN or infinite loss; the model holds the last good weights again."""
+
+
+@dataclass
+class TrainSettings:
+    epochs: float | None = 1.0  # passes over the training set (fractions allowed); None: only max_seconds
+    max_seconds: float | None = None  # stop after this much wall time, whichever comes first
+    batch_size: int = 128
+    lr: float | None = None  # None: the model's own default
+    seed: int = 0  # shuffling order and the fixed noise of the sample grid
+    sample_every_s: float = 2.0  # how often to draw the fixed-seed sample grid (0: never)
+    sample_count: int = 64
+
+    def __post_init__(self):
+        if self.epochs is None and self.max_seconds is None:
+            raise ValueError("give a number of epochs, a time limit, or both")
+        if self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
+            raise ValueError("batch size and learning rate must be positive")
+
+
+@dataclass
+class TrainEvent:
+    """What a callback receives. `kind` is "step", "samples" or "end"."""
+    kind: str
+    step: int  # optimisation steps done so far (including any before a resume)
+    epoch: float  # passes over the data so far in this run
+    progress: float  # 0..1 of this run
+    losses: dict[str, float]
+    images_per_s: float
+    elapsed_s: float
+    eta_s: float | None
+    samples: torch.Tensor | None = None  # (n, C, H, W) in [0, 1], on "samples" events
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    epochs: float
+    wall_time_s: float
+    stopped_early: bool  # the stop flag was set
+    history: list[dict[str, float]] = field(default_factory=list)  # losses per step
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, dataset: ImageDataset, settings: TrainSettings,
+                 device: torch.device | str = "cpu", optimizers: dict | None = None,
+                 callbacks: list[Callable[[TrainEvent], None]] | None = None,
+                 stop: threading.Event | None = None, start_step: int = 0):
+        self.model = model.to(device)
+        self.dataset = dataset
+        self.settings = settings
+        self.device = torch.device(device)
+        self.optimizers = optimizers or (
+            model.make_optimizers(settings.lr) if settings.lr else model.make_optimizers())
+        self.callbacks = callbacks or []
+        self.stop = stop or threading.Event()
+        self.step = start_step
+        # A copy of the weights after the last finite step, put back if a step goes NaN.
+        self._live = list(model.state_dict().values())  # views of the live weights and buffers
+        self._good = [t.detach().clone() for t in self._live]
+
+    def _emit(self, event: TrainEvent) -> None:
+        for callback in self.callbacks:
+            callback(event)
+
+    def _remember_good_weights(self) -> None:
+        for saved, current in zip(self._good, self._live):
+            saved.copy_(current)
+
+    def _restore_good_weights(self) -> None:
+        for saved, current in zip(self._good, self._live):
+            current.copy_(saved)
+
+    @torch.no_grad()
+    def _samples(self) -> torch.Tensor:
+        self.model.eval()
+        try:
+            return self.model.sample(self.settings.sample_count, self.settings.seed).cpu()
+        finally:
+            self.model.train()
+
+    def run(self) -> TrainResult:
+        s = self.settings
+        n = len(self.dataset)
+        steps_per_epoch = math.ceil(n / s.batch_size)
+        total = math.ceil(s.epochs * steps_per_epoch) if s.epochs is not None else None
+        g = torch.Generator().manual_seed(s.seed)
+        images, labels = self.dataset.images, self.dataset.labels
+        history: list[dict[str, float]] = []
+        start = last_sample = time.perf_counter()
+        done = seen = 0
+        self.model.train()
+        while True:
+            order = torch.randperm(n, generator=g)  # (n,) a fresh shuffle per epoch
+            for idx in order.split(s.batch_size):
+                elapsed = time.perf_counter() - start
+                if self.stop.is_set() or (total is not None and done >= total) or (
+                        s.max_seconds is not None and elapsed >= s.max_seconds):
+                    return self._finish(history, done, steps_per_epoch, start)
+                x = images[idx].to(self.device, non_blocking=True)  # (B, C, H, W)
+                y = labels[idx].to(self.device, non_blocking=True)  # (B,)
+                losses = self.model.train_step(x, y, self.optimizers)
+                if not all(math.isfinite(v) for v in losses.values()):
+                    self._restore_good_weights()
+                    bad = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
+                    raise NonFiniteLoss(
+                        f"Training stopped at step {self.step + 1}: the loss became {bad}. The weights from the "
+                        f"last finite step were kept; try a lower learning rate.")
+                self._remember_good_weights()
+                done += 1
+                self.step += 1
+                seen += len(idx)
+                history.append(losses)
+                elapsed = time.perf_counter() - start
+                progress = self._progress(done, total, elapsed)
+                eta = elapsed / progress * (1 - progress) if progress > 0 else None
+                self._emit(TrainEvent("step", self.step, done / steps_per_epoch, progress, losses,
+                                      seen / max(elapsed, 1e-9), elapsed, eta))
+                if s.sample_every_s and time.perf_counter() - last_sample >= s.sample_every_s:
+                    last_sample = time.perf_counter()
+                    self._emit(TrainEvent("samples", self.step, done / steps_per_epoch, progress, losses,
+                                          seen / max(elapsed, 1e-9), elapsed, eta, samples=self._samples()))
+
+    def _progress(self, done: int, total: int | None, elapsed: float) -> float:
+        parts = []
+        if total:
+            parts.append(done / total)
+        if self.settings.max_seconds:
+            parts.append(elapsed / self.settings.max_seconds)
+        return min(1.0, max(parts)) if parts else 0.0
+
+    def _finish(self, history, done, steps_per_epoch, start) -> TrainResult:
+        self.model.eval()
+        elapsed = time.perf_counter() - start
+        result = TrainResult(steps=self.step, epochs=done / steps_per_epoch, wall_time_s=elapsed,
+                             stopped_early=self.stop.is_set(), history=history)
+        last = history[-1] if history else {}
+        self._emit(TrainEvent("end", self.step, result.epochs, 1.0, last, 0.0, elapsed, 0.0,
+                              samples=self._samples() if self.settings.sample_every_s else None))
+        return result
+
+
+@torch.inference_mode()
+def evaluate_model(model: torch.nn.Module, dataset: ImageDataset, device: torch.device | str = "cpu",
+                   batch_size: int = 500, seed: int = 0) -> dict[str, float]:
+    """Average the model's `evaluate` sums over a dataset: metrics per image (e.g. negative ELBO in nats)."""
+    model.eval().to(device)
+    g = torch.Generator(device=device).manual_seed(seed)  # fixed noise: the same figure every run
+    totals: dict[str, float] = {}
+    for start in range(0, len(dataset), batch_size):
+        x = dataset.images[start:start + batch_size].to(device)  # (B, C, H, W)
+        y = dataset.labels[start:start + batch_size].to(device)  # (B,)
+        for key, value in model.evaluate(x, y, generator=g).items():
+            totals[key] = totals.get(key, 0.0) + value
+    return {key: value / len(dataset) for key, value in totals.items()}

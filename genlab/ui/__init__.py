@@ -1,0 +1,1 @@
+"""The only Streamlit-aware code: cached loaders, shared widgets and custom components."""

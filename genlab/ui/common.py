@@ -1,0 +1,80 @@
+"""Cached loaders and small widgets every page uses.
+
+Models and datasets are loaded once per server process (st.cache_resource) and shared by every browser
+session: they are put in eval mode and must never be changed by a page (use torch.inference_mode()).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from genlab.checkpoints import CheckpointError, CheckpointInfo, LoadedCheckpoint, list_checkpoints, load_checkpoint
+from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
+from genlab.device import describe_device, pick_device
+
+
+@st.cache_resource(show_spinner=False)
+def device() -> torch.device:
+    return pick_device()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+def _load_model(path: str, modified: float) -> LoadedCheckpoint:
+    checkpoint = load_checkpoint(path, device=device())
+    for p in checkpoint.model.parameters():
+        p.requires_grad_(False)  # shared by every session: nobody trains or changes it
+    return checkpoint
+
+
+def load_model(path: str | Path) -> LoadedCheckpoint:
+    """A checkpoint loaded once per file version (the modification time is part of the cache key)."""
+    path = Path(path)
+    try:
+        modified = path.stat().st_mtime
+    except FileNotFoundError:
+        raise CheckpointError(f"'{path.name}' does not exist any more (it may have been deleted).") from None
+    return _load_model(str(path), modified)
+
+
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=12)
+def dataset(name: str, split: str) -> ImageDataset:
+    return load_dataset(name, split)
+
+
+def device_badge() -> None:
+    st.caption(f"Running on **{describe_device(device())}**.")
+
+
+def checkpoint_picker(kind: str, key: str, help: str | None = None) -> CheckpointInfo | None:
+    """A selectbox of every readable checkpoint of `kind` (shipped and yours). None (with a message) if none."""
+    found = [c for c in list_checkpoints(kind=kind) if c.card is not None]
+    if not found:
+        st.warning(f"No {kind} checkpoint was found in checkpoints/ or in your folder. Train one on the Train page "
+                   f"or with `python -m genlab train {kind} ...`.")
+        return None
+    labels = [f"{c.label} · {DATASETS[c.dataset].title if c.dataset in DATASETS else c.dataset}" for c in found]
+    index = st.selectbox("Model", range(len(found)), format_func=labels.__getitem__, key=key,
+                         help=help or "Pretrained checkpoints ship with genlab; models you train appear here too.")
+    return found[index]
+
+
+def model_card(checkpoint: LoadedCheckpoint) -> None:
+    """The model card in an expander: what it was trained on, how long, how good, and how to reproduce it."""
+    card = checkpoint.card
+    with st.expander("Model card"):
+        st.write(f"**{card.get('title', card['kind'])}**, trained on `{card.get('dataset')}` "
+                 f"({card.get('train_source', '?')}) for {card.get('epochs', '?')} epochs, "
+                 f"{card.get('steps', '?')} steps, {card.get('wall_time_s', '?')} s on {card.get('device', '?')}.")
+        if card.get("metrics"):
+            st.write("Test metrics:", card["metrics"])
+        st.code(card.get("command", "(no command recorded)"), language="bash")
+
+
+def show_error(error: Exception) -> None:
+    """One sentence for the expected failures (bad file, missing data); never a traceback."""
+    if isinstance(error, (CheckpointError, DatasetMissing, ValueError)):
+        st.error(str(error))
+    else:
+        raise error

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Retrain every shipped checkpoint with the commands recorded in their model cards.
+# Usage: bash scripts/train_checkpoints.sh [vae|all]   (run from the repository root, inside .venv)
+set -euo pipefail
+which="${1:-all}"
+py="${PYTHON:-python}"
+if [[ "$which" == vae || "$which" == all ]]; then
+  $py -m genlab train vae --dataset fashion-mnist --latent-dim 2 --epochs 10 --half \
+      --title "VAE, 2-D latent" --out checkpoints/fashion-mnist/vae-2d.safetensors
+  $py -m genlab train vae --dataset fashion-mnist --latent-dim 16 --epochs 15 --half \
+      --title "VAE, 16-D latent" --out checkpoints/fashion-mnist/vae-16d.safetensors
+  $py -m genlab train vae --dataset digits --latent-dim 2 --epochs 30 --half \
+      --title "VAE, 2-D latent" --out checkpoints/digits/vae-2d.safetensors
+  $py -m genlab train vae --dataset shapes --latent-dim 10 --beta 4 --epochs 20 --half \
+      --title "beta-VAE (beta 4), 10-D latent" --out checkpoints/shapes/beta-vae-10d.safetensors
+fi
