@@ -9,7 +9,8 @@ implements the small protocol the trainer and the pages use:
     images = model.sample(n, generator)               # (n, C, H, W) in [0, 1]; same seed, same images
     totals = model.evaluate(x, y)                     # per-batch sums of test metrics (optional)
 
-Adding a model means one new file that calls `register_kind`; no page changes.
+Adding a model means one new file in this package that calls `register_kind`; no page changes. Config fields
+that a user may set carry a one-line explanation: `field(default=..., metadata={"help": "..."})`.
 """
 from __future__ import annotations
 
@@ -74,5 +75,18 @@ def as_generator(seed_or_generator: int | torch.Generator | None, device: torch.
     return g
 
 
-# Importing the model files registers their kinds.
-from genlab.models import vae  # noqa: E402,F401
+def config_help(config_cls: type) -> dict[str, str]:
+    """The one-line explanation of each config field that has one (field(metadata={"help": ...}))."""
+    return {f.name: f.metadata["help"] for f in fields(config_cls) if "help" in f.metadata}
+
+
+def _import_model_files() -> None:
+    """Importing every module in this package registers its kind: a new model is one new file."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_model_files()

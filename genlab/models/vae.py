@@ -15,7 +15,7 @@ negative ELBO always uses beta = 1, since only that is a bound on -log p(x).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -26,8 +26,11 @@ from genlab.models import ModelKind, as_generator, register_kind
 
 @dataclass
 class VAEConfig:
-    latent_dim: int = 16  # size of z; 2 lets you see the whole latent space on a plane
-    beta: float = 1.0  # weight of the KL term; > 1 gives a beta-VAE
+    latent_dim: int = field(default=16, metadata={
+        "help": "Size of the code z. 2 lets you see the whole latent space on a plane; more gives sharper images."})
+    beta: float = field(default=1.0, metadata={
+        "help": "Weight of the KL term. 1 is the true ELBO; above 1 (beta-VAE) favours independent, "
+                "interpretable latent dimensions at the cost of blurrier reconstructions."})
     width: int = 32  # channels of the first conv layer (the second has twice as many)
     hidden: int = 256  # size of the fully connected layer between the convs and z
     image_channels: int = 1
