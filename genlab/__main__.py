@@ -46,11 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
     train.add_argument("--title", default=None, help="short name shown in the app's pickers")
     train.add_argument("--resume", default=None, help="continue from this checkpoint (weights and optimiser)")
+    train.add_argument("--images-folder", default=None,
+                       help="train on your own PNG/JPEG images in this folder (subfolders become classes) instead "
+                            "of --dataset; --image-size 28 or 32 and --image-channels 1 or 3 choose their shape")
     train.add_argument("--out", required=True, help="where to write the .safetensors checkpoint")
 
     evaluate = commands.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
-    evaluate.add_argument("path")
+    evaluate.add_argument("path", nargs="?", help="a checkpoint (or use --all)")
+    evaluate.add_argument("--all", action="store_true",
+                          help="compare every checkpoint of --dataset with sample-quality metrics (a table)")
     evaluate.add_argument("--dataset", default=None, help="another dataset than the one in the model card")
+    evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per VAE/GAN")
+    evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
+                          help="with --all: samples per PixelCNN")
     evaluate.add_argument("--device", default=None)
 
     sample = commands.add_parser("sample", help="save a grid of samples as PNG")
@@ -92,9 +100,16 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
     if unknown:
         raise ValueError(f"unknown option(s) for {args.kind}: {' '.join(unknown)}")
     device = pick_device(args.device)
+    values = {k: v for k, v in vars(overrides).items() if v is not None}
+    if args.images_folder:  # your own images become a dataset (genlab.user_data), registered for this run
+        from genlab.user_data import register_folder
+
+        folder = register_folder(args.images_folder, size=values.get("image_size", 28),
+                                 channels=values.get("image_channels"))
+        print(f"{args.images_folder}: {folder.report.summary()}")
+        args.dataset = folder.dataset_name
     train_set, test_set = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
     channels, size, _ = train_set.image_shape
-    values = {k: v for k, v in vars(overrides).items() if v is not None}
     config = kind.config_cls(**{"image_channels": channels, "image_size": size, **values})
     model = kind.build(config)
     steps_before, wall_before, optimizers = 0, 0.0, None
@@ -145,6 +160,10 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
 
 
 def run_eval(args) -> int:
+    if args.all:
+        return run_eval_all(args)
+    if not args.path:
+        raise ValueError("give a checkpoint path, or --all --dataset NAME")
     device = pick_device(args.device)
     checkpoint = load_checkpoint(args.path, device=device)
     dataset_name = args.dataset or checkpoint.card.get("dataset")
@@ -155,6 +174,31 @@ def run_eval(args) -> int:
     if not metrics:
         print("this model has no likelihood to evaluate (an implicit model)")
     print_metrics(metrics, test_set.images[0].numel(), dataset_name)
+    return 0
+
+
+def run_eval_all(args) -> int:
+    from genlab.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value, generative_checkpoints,
+                                load_reference, noise_row, real_data_row)
+
+    if not args.dataset:
+        raise ValueError("--all needs --dataset, e.g. --dataset fashion-mnist")
+    device = pick_device(args.device)
+    settings = CompareSettings(samples=args.samples, samples_autoregressive=args.samples_autoregressive)
+    reference = load_reference(args.dataset, device)
+    rows = [real_data_row(reference, settings)]
+    for info in generative_checkpoints(args.dataset):
+        print(f"scoring {info.path} ...", file=sys.stderr)
+        rows.append(checkpoint_row(info.path, reference, settings, device))
+    rows.append(noise_row(reference, settings))
+    print(f"Sample quality on {args.dataset}: features of the shipped classifier, compared with the "
+          f"{len(reference.test)} test images ({describe_device(device)}).\n")
+    print("| metric | better | " + " | ".join(r["name"] for r in rows) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in rows) + " |")
+    print("| samples | - | " + " | ".join(format_value("samples", r.get("samples")) for r in rows) + " |")
+    for name, (_, better) in METRIC_INFO.items():
+        print(f"| {name} | {better} | " + " | ".join(format_value(name, r.get(name)) for r in rows) + " |")
+    print("| likelihood | - | " + " | ".join(r.get("likelihood", "-") for r in rows) + " |")
     return 0
 
 

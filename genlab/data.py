@@ -73,6 +73,12 @@ def register_dataset(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
+def unregister_dataset(name: str) -> None:
+    """Forget a registered dataset (an uploaded one) and drop the cached splits, so its memory is freed."""
+    DATASETS.pop(name, None)
+    _load_cached.cache_clear()
+
+
 def load_dataset(name: str, split: str = "train", root: str | Path | None = None) -> ImageDataset:
     """Load a registered dataset split. Raises DatasetMissing (with instructions) or ValueError."""
     if name not in DATASETS:

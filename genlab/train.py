@@ -165,6 +165,8 @@ class Trainer:
 def evaluate_model(model: torch.nn.Module, dataset: ImageDataset, device: torch.device | str = "cpu",
                    batch_size: int = 500, seed: int = 0) -> dict[str, float]:
     """Average the model's `evaluate` sums over a dataset: metrics per image (e.g. negative ELBO in nats)."""
+    if not hasattr(model, "evaluate"):  # an implicit model (a GAN) has no likelihood to evaluate
+        return {}
     model.eval().to(device)
     g = torch.Generator(device=device).manual_seed(seed)  # fixed noise: the same figure every run
     totals: dict[str, float] = {}

@@ -14,3 +14,9 @@ if [[ "$which" == vae || "$which" == all ]]; then
   $py -m genlab train vae --dataset shapes --latent-dim 10 --beta 4 --epochs 20 --half \
       --title "beta-VAE (beta 4), 10-D latent" --out checkpoints/shapes/beta-vae-10d.safetensors
 fi
+if [[ "$which" == classifier || "$which" == all ]]; then
+  $py -m genlab train classifier --dataset fashion-mnist --epochs 4 --half \
+      --title "Classifier for metrics" --out checkpoints/fashion-mnist/classifier.safetensors
+  $py -m genlab train classifier --dataset digits --epochs 15 --half \
+      --title "Classifier for metrics" --out checkpoints/digits/classifier.safetensors
+fi

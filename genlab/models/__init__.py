@@ -30,6 +30,7 @@ class ModelKind:
     config_cls: type
     model_cls: type[nn.Module]
     paper: str  # citation shown beside the model
+    generative: bool = True  # False for helpers such as the metrics classifier: not offered for generation
 
     def build(self, config: Any | None = None) -> nn.Module:
         return self.model_cls(config if config is not None else self.config_cls())
@@ -49,6 +50,11 @@ KINDS: dict[str, ModelKind] = {}
 def register_kind(kind: ModelKind) -> ModelKind:
     KINDS[kind.name] = kind
     return kind
+
+
+def generative_kinds() -> dict[str, ModelKind]:
+    """The kinds a user can train and sample from (the metrics classifier is not one)."""
+    return {name: kind for name, kind in KINDS.items() if kind.generative}
 
 
 def get_kind(name: str) -> ModelKind:

@@ -15,6 +15,7 @@ negative ELBO always uses beta = 1, since only that is a bound on -log p(x).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -99,6 +100,27 @@ class VAE(nn.Module):
         recon = F.binary_cross_entropy_with_logits(self.decode_logits(z), x, reduction="none").sum((1, 2, 3))
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)  # closed form for two Gaussians
         return recon, kl
+
+    @torch.inference_mode()
+    def importance_weighted_bound(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None
+                                  ) -> torch.Tensor:
+        """IWAE bound (Burda et al. 2016, "Importance Weighted Autoencoders") on log p(x), per image (N,):
+
+            log p(x) >= E[ log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x) ],  z_i ~ q(z|x)
+
+        k = 1 is the ELBO; the bound tightens (rises) towards log p(x) as k grows."""
+        mu, logvar = self.encode(x)  # (N, latent) each
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # (k, N, latent)
+        z = mu + std * eps  # (k, N, latent)
+        logits = self.decode_logits(z.flatten(0, 1)).view(k, *x.shape)  # (k, N, C, H, W)
+        log_px_given_z = -F.binary_cross_entropy_with_logits(
+            logits, x.expand_as(logits), reduction="none").sum((2, 3, 4))  # (k, N)
+        normal = torch.distributions.Normal
+        log_pz = normal(0.0, 1.0).log_prob(z).sum(-1)  # (k, N) prior
+        log_qz = normal(mu, std).log_prob(z).sum(-1)  # (k, N) encoder
+        log_weights = log_px_given_z + log_pz - log_qz  # (k, N)
+        return torch.logsumexp(log_weights, dim=0) - math.log(k)  # (N,)
 
     # -- the protocol the trainer and pages use ------------------------------------------------------------
     def make_optimizers(self, lr: float = 1e-3) -> dict[str, torch.optim.Optimizer]:

@@ -1,0 +1,244 @@
+"""Compare model families on the same data with the same seeds: one row of metrics per checkpoint.
+
+Rows are cached on disk, keyed by the checkpoint file (path, size, modification time) and the settings, so a
+second visit of the Compare page, or a second `python -m genlab eval --all`, is instant.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+import genlab
+from genlab.checkpoints import CheckpointError, list_checkpoints, load_checkpoint
+from genlab.data import ImageDataset, load_dataset
+from genlab.images import grid, png_bytes
+from genlab.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
+                            nats_to_bits_per_dim, nearest_training_images, precision_recall, predict_classes)
+from genlab.models import count_parameters, get_kind
+from genlab.train import evaluate_model
+
+Progress = Callable[[float, str], None]  # (fraction done, what is happening)
+
+# What each metric means and which way is better: shown beside the table on the page and in the CLI.
+METRIC_INFO = {
+    "FID": ("Frechet distance between real and generated classifier features.", "lower"),
+    "KID": ("Squared MMD between real and generated features; unbiased even for small N.", "lower"),
+    "precision": ("Share of samples that land on the real images' manifold (are they realistic?).", "higher"),
+    "recall": ("Share of real images that land on the samples' manifold (is the variety covered?).", "higher"),
+    "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse.", "higher"),
+    "nearest train (RMS)": ("Pixel distance from a sample to its closest training image; ~0 means copying.", "not ~0"),
+    "bits/dim": ("Negative log-likelihood per pixel on test images (VAE: ELBO bound).", "lower"),
+    "IWAE bits/dim": ("Importance-weighted bound on the same, tighter than the ELBO (VAE only).", "lower"),
+    "images/s": ("Sampling speed on this machine.", "higher"),
+    "parameters": ("Number of weights in the model.", "-"),
+}
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    samples: int = 5000  # generated images per one-pass model (VAE, GAN)
+    samples_autoregressive: int = 1000  # generated images per autoregressive model (one pass per pixel: slow)
+    likelihood_images: int = 1000  # test images for bits/dim and IWAE
+    iwae_k: int = 64  # importance samples for the IWAE bound
+    seed: int = 0
+    memorisation_samples: int = 8
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GENLAB_CACHE_DIR", genlab.ROOT / ".cache")) / "metrics"
+
+
+def _cache_key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def cached_row(key: str) -> dict | None:
+    """A row computed before with the same inputs, or None."""
+    try:
+        return json.loads((cache_dir() / f"{key}.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _cached(key: str, compute: Callable[[], dict]) -> dict:
+    row = cached_row(key)
+    if row is not None:
+        return row
+    path = cache_dir() / f"{key}.json"
+    row = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(row))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only or full disk only costs the cache
+    return row
+
+
+def _file_identity(path: Path) -> str:
+    """The file's content hash: the same checkpoint gives the same cache entry on any clone."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def real_row_key(dataset: str, settings: CompareSettings) -> str:
+    return _cache_key("real", dataset, asdict(settings), genlab.__version__)
+
+
+def noise_row_key(dataset: str, settings: CompareSettings) -> str:
+    return _cache_key("noise", dataset, asdict(settings), genlab.__version__)
+
+
+def checkpoint_row_key(path: Path, settings: CompareSettings) -> str:
+    return _cache_key("checkpoint", _file_identity(Path(path)), asdict(settings), genlab.__version__)
+
+
+def all_cached(dataset: str, paths: list[Path], settings: CompareSettings) -> bool:
+    """True when every row of the comparison is already on disk (the page can show it instantly)."""
+    keys = [real_row_key(dataset, settings), noise_row_key(dataset, settings)]
+    keys += [checkpoint_row_key(p, settings) for p in paths]
+    return all(cached_row(k) is not None for k in keys)
+
+
+def sample_count(kind: str, settings: CompareSettings) -> int:
+    return settings.samples_autoregressive if kind == "pixelcnn" else settings.samples
+
+
+@dataclass
+class Reference:
+    """Real images and their features that every column is compared against."""
+    dataset: str
+    test: ImageDataset
+    train: ImageDataset
+    classifier: torch.nn.Module
+    test_features: torch.Tensor  # (N_test, F)
+
+
+def load_reference(dataset: str, device: str | torch.device = "cpu") -> Reference:
+    """The dataset's shipped metrics classifier and the features of its test split."""
+    found = list_checkpoints(kind="classifier", dataset=dataset)
+    if not found:
+        raise CheckpointError(f"No metrics classifier for {dataset} in checkpoints/: train one with "
+                              f"`python -m genlab train classifier --dataset {dataset} ...`.")
+    classifier = load_checkpoint(found[0].path, device=device).model
+    test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
+    return Reference(dataset, test, train, classifier, extract_features(classifier, test.images))
+
+
+def quality_metrics(images: torch.Tensor, reference: Reference, settings: CompareSettings) -> dict:
+    """The sample-quality half of a row: FID, KID, precision/recall, class coverage, memorisation."""
+    features = extract_features(reference.classifier, images)
+    kid_mean, kid_std = kid_from_features(reference.test_features, features, seed=settings.seed)
+    precision, recall = precision_recall(reference.test_features[:5000], features[:5000])
+    counts, entropy = class_coverage(predict_classes(reference.classifier, images), len(reference.test.class_names))
+    _, distances = nearest_training_images(images[:settings.memorisation_samples], reference.train.images)
+    grid_png = base64.b64encode(png_bytes(grid(images[:36], nrow=6, scale=2))).decode()  # same seed, every column
+    return {"FID": fid_from_features(reference.test_features, features), "KID": kid_mean, "KID std": kid_std,
+            "precision": precision, "recall": recall, "class entropy (bits)": entropy,
+            "class counts": counts.int().tolist(), "nearest train (RMS)": distances.mean().item(),
+            "samples": len(images), "grid_png": grid_png}
+
+
+def real_data_row(reference: Reference, settings: CompareSettings) -> dict:
+    """Held-out real images scored like a model: the best a model can hope for with this many samples."""
+    def compute():
+        g = torch.Generator().manual_seed(settings.seed)
+        n = min(settings.samples, len(reference.train))
+        images = reference.train.images[torch.randperm(len(reference.train), generator=g)[:n]]
+        row = quality_metrics(images, reference, settings)
+        row.update({"name": "real data (training images)", "kind": "real", "family": "the data itself"})
+        return row
+    return _cached(real_row_key(reference.dataset, settings), compute)
+
+
+def noise_row(reference: Reference, settings: CompareSettings) -> dict:
+    """Uniform noise images: the worst case, to check that the metrics order things the right way round."""
+    def compute():
+        g = torch.Generator().manual_seed(settings.seed)
+        images = torch.rand(settings.samples, *reference.test.image_shape, generator=g)
+        row = quality_metrics(images, reference, settings)
+        row.update({"name": "pure noise", "kind": "noise", "family": "uniform random pixels"})
+        return row
+    return _cached(noise_row_key(reference.dataset, settings), compute)
+
+
+def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, device="cpu",
+                   progress: Progress | None = None) -> dict:
+    """Sample from a checkpoint, score the samples, and add its likelihood where the model has one."""
+    path = Path(path)
+
+    def compute():
+        report = progress or (lambda fraction, message: None)
+        checkpoint = load_checkpoint(path, device=device)
+        model, kind = checkpoint.model, get_kind(checkpoint.kind)
+        n = sample_count(checkpoint.kind, settings)
+        chunks, done, start = [], 0, time.perf_counter()
+        batch = 64 if checkpoint.kind == "pixelcnn" else 500
+        while done < n:
+            size = min(batch, n - done)
+            report(0.8 * done / n, f"sampling {done}/{n} images")
+            chunks.append(model.sample(size, settings.seed + done).float().cpu())
+            done += size
+        sampling_s = time.perf_counter() - start
+        images = torch.cat(chunks)  # (n, C, H, W)
+        report(0.8, "scoring the samples")
+        row = quality_metrics(images, reference, settings)
+        row.update({"name": checkpoint.card.get("title", path.stem), "kind": checkpoint.kind,
+                    "family": kind.family, "path": str(path), "images/s": n / sampling_s,
+                    "parameters": count_parameters(model)})
+        if hasattr(model, "evaluate"):
+            report(0.9, "computing the likelihood on test images")
+            subset = _subset(reference.test, settings.likelihood_images)
+            metrics = evaluate_model(model, subset, device)
+            nll = metrics.get("nll", metrics.get("neg_elbo"))
+            dims = subset.images[0].numel()
+            if nll is not None:
+                row["bits/dim"] = nats_to_bits_per_dim(nll, dims)
+                row["likelihood"] = "exact" if "nll" in metrics else "ELBO (lower bound on log p(x))"
+            if hasattr(model, "importance_weighted_bound"):
+                g = torch.Generator(device=device).manual_seed(settings.seed)
+                bound = torch.cat([model.importance_weighted_bound(x.to(device), settings.iwae_k, g).cpu()
+                                   for x in subset.images.split(100)])  # (N,) lower bounds on log p(x)
+                row["IWAE bits/dim"] = nats_to_bits_per_dim(-bound.mean().item(), dims)
+        else:
+            row["likelihood"] = "none: implicit model"
+        report(1.0, "done")
+        return row
+
+    return _cached(checkpoint_row_key(path, settings), compute)
+
+
+def _subset(dataset: ImageDataset, n: int) -> ImageDataset:
+    return ImageDataset(dataset.name, dataset.split, dataset.images[:n], dataset.labels[:n], dataset.class_names,
+                        dataset.source)
+
+
+def generative_checkpoints(dataset: str):
+    """Every readable checkpoint of a generative kind trained on `dataset` (shipped first, then yours)."""
+    return [c for c in list_checkpoints(dataset=dataset) if c.card is not None and _is_generative(c.kind)]
+
+
+def _is_generative(kind: str) -> bool:
+    try:
+        return get_kind(kind).generative
+    except ValueError:
+        return False
+
+
+def format_value(name: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if name in ("parameters", "samples"):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
