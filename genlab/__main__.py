@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
     train.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
+    train.add_argument("--weights-only", action="store_true",
+                       help="leave out the optimiser state (a much smaller file; --resume then restarts the optimiser)")
     train.add_argument("--title", default=None, help="short name shown in the app's pickers")
     train.add_argument("--resume", default=None, help="continue from this checkpoint (weights and optimiser)")
     train.add_argument("--images-folder", default=None,
@@ -112,7 +114,7 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
     channels, size, _ = train_set.image_shape
     config = kind.config_cls(**{"image_channels": channels, "image_size": size, **values})
     model = kind.build(config)
-    steps_before, wall_before, optimizers = 0, 0.0, None
+    steps_before, epochs_before, wall_before, optimizers = 0, 0.0, 0.0, None
     if args.resume:
         previous = load_checkpoint(args.resume, expect_kind=args.kind)
         model = previous.model.train()
@@ -120,6 +122,7 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
         if not previous.restore_optimizers(optimizers):
             print("note: the checkpoint has no optimiser state; starting the optimiser afresh")
         steps_before = previous.card.get("steps", 0)
+        epochs_before = previous.card.get("epochs", 0.0)
         wall_before = previous.card.get("wall_time_s", 0.0)
     epochs = args.epochs
     if args.steps:  # a step budget, expressed as a fraction of an epoch
@@ -144,7 +147,7 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
         "dataset": args.dataset, "train_split": "train", "eval_split": "test",
         "train_source": train_set.source, "eval_source": test_set.source,
         "image_shape": list(train_set.image_shape), "class_names": train_set.class_names,
-        "steps": result.steps, "epochs": round(result.epochs, 3), "batch_size": settings.batch_size,
+        "steps": result.steps, "epochs": round(epochs_before + result.epochs, 3), "batch_size": settings.batch_size,
         "lr": trainer.optimizers[next(iter(trainer.optimizers))].param_groups[0]["lr"], "seed": args.seed,
         "wall_time_s": round(wall_before + result.wall_time_s, 1), "device": describe_device(device),
         "metrics": {k: round(v, 4) for k, v in metrics.items()},
@@ -153,7 +156,8 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
     for key in NLL_METRICS:
         if key in metrics:
             card["metrics"][f"{key}_bits_per_dim"] = round(nats_to_bits_per_dim(metrics[key], dims), 4)
-    save_checkpoint(args.out, model, args.kind, card, optimizers=trainer.optimizers, half=args.half)
+    save_checkpoint(args.out, model, args.kind, card, half=args.half,
+                    optimizers=None if args.weights_only else trainer.optimizers)
     print(f"saved {args.out} after {result.steps} steps in {result.wall_time_s:.0f} s")
     print_metrics(metrics, dims, test_set.name)
     return 0

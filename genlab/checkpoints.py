@@ -28,6 +28,8 @@ from genlab.models import config_to_dict, get_kind
 SHIPPED_DIR = genlab.ROOT / "checkpoints"
 MAX_HEADER_BYTES = 10_000_000  # a real header is a few kB; refuse absurd ones before reading them
 OPTIMIZER_PREFIX = "optimizer."
+_UMASK = os.umask(0o022)  # read the process umask once (setting it is not thread-safe), then put it back
+os.umask(_UMASK)
 
 
 class CheckpointError(ValueError):
@@ -82,6 +84,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Retrain every shipped checkpoint with the commands recorded in their model cards.
-# Usage: bash scripts/train_checkpoints.sh [vae|all]   (run from the repository root, inside .venv)
+# Usage: bash scripts/train_checkpoints.sh [vae|classifier|...|all]   (run from the repository root, inside .venv)
 set -euo pipefail
 which="${1:-all}"
 py="${PYTHON:-python}"
 if [[ "$which" == vae || "$which" == all ]]; then
-  $py -m genlab train vae --dataset fashion-mnist --latent-dim 2 --epochs 10 --half \
+  $py -m genlab train vae --dataset fashion-mnist --latent-dim 2 --epochs 10 --half --weights-only \
       --title "VAE, 2-D latent" --out checkpoints/fashion-mnist/vae-2d.safetensors
-  $py -m genlab train vae --dataset fashion-mnist --latent-dim 16 --epochs 15 --half \
+  $py -m genlab train vae --dataset fashion-mnist --latent-dim 16 --epochs 15 --half --weights-only \
       --title "VAE, 16-D latent" --out checkpoints/fashion-mnist/vae-16d.safetensors
-  $py -m genlab train vae --dataset digits --latent-dim 2 --epochs 30 --half \
+  $py -m genlab train vae --dataset digits --latent-dim 2 --epochs 30 --half --weights-only \
       --title "VAE, 2-D latent" --out checkpoints/digits/vae-2d.safetensors
-  $py -m genlab train vae --dataset shapes --latent-dim 10 --beta 4 --epochs 20 --half \
+  $py -m genlab train vae --dataset shapes --latent-dim 10 --beta 4 --epochs 20 --half --weights-only \
       --title "beta-VAE (beta 4), 10-D latent" --out checkpoints/shapes/beta-vae-10d.safetensors
 fi
 if [[ "$which" == classifier || "$which" == all ]]; then
   $py -m genlab train classifier --dataset fashion-mnist --epochs 4 --half \
       --title "Classifier for metrics" --out checkpoints/fashion-mnist/classifier.safetensors
-  $py -m genlab train classifier --dataset digits --epochs 15 --half \
+  $py -m genlab train classifier --dataset fashion-mnist --epochs 4 --lr 3e-4 --half --weights-only \
+      --title "Classifier for metrics" --resume checkpoints/fashion-mnist/classifier.safetensors \
+      --out checkpoints/fashion-mnist/classifier.safetensors
+  $py -m genlab train classifier --dataset digits --epochs 15 --half --weights-only \
       --title "Classifier for metrics" --out checkpoints/digits/classifier.safetensors
 fi
