@@ -1,0 +1,353 @@
+"""The VAE explorer's tabs: widgets, layout and cached computations (the maths lives in genlab/explore.py).
+
+Each tab is an st.fragment, so moving one of its controls reruns only that tab. The encoded test set and the
+decoded grids are cached per checkpoint file version (path + modification time), so revisiting a setting is
+instant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from genlab import explore
+from genlab.checkpoints import CheckpointInfo, LoadedCheckpoint
+from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
+from genlab.ui import common
+from genlab.ui.components import drawing_canvas, latent_pad
+
+PAD_GRID = 32  # the latent pad precomputes PAD_GRID x PAD_GRID decodes
+SCATTER_POINTS = 2000  # test images shown in the scatter plot (a fixed random subset of larger sets)
+PAD_POINTS = 1500  # encoded test images drawn on the latent pad
+DRAWING_BOX = {"digits": 20, "mnist": 20, "fashion-mnist": 28}  # how MNIST-like sets were centred and scaled
+
+
+@dataclass
+class Explorer:
+    """The chosen checkpoint and what every tab needs to know about it."""
+
+    path: str
+    modified: float  # part of every cache key: retraining a file invalidates its cached decodes
+    dataset: str
+    class_names: list[str]
+    latent_dim: int
+
+    @property
+    def checkpoint(self) -> LoadedCheckpoint:
+        return common.load_model(self.path)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.checkpoint.model
+
+    def encoded(self) -> explore.EncodedSet:
+        return encoded_test_set(self.path, self.modified, self.dataset)
+
+    def test_images(self) -> torch.Tensor:
+        return common.dataset(self.dataset, "test").images
+
+
+def open_explorer(info: CheckpointInfo) -> Explorer:
+    """Load the checkpoint and its test set (raises CheckpointError / DatasetMissing with one sentence)."""
+    checkpoint = common.load_model(info.path)
+    data = common.dataset(info.dataset, "test")
+    return Explorer(path=str(info.path), modified=Path(info.path).stat().st_mtime, dataset=info.dataset,
+                    class_names=list(data.class_names), latent_dim=checkpoint.model.config.latent_dim)
+
+
+# -- cached computations (keyed by checkpoint path + mtime) -------------------------------------------------
+
+@st.cache_resource(max_entries=8, show_spinner="Encoding the test set…")
+def encoded_test_set(path: str, modified: float, dataset: str) -> explore.EncodedSet:
+    """Shared by every session (never changed): the test set's mu and sigma under this checkpoint."""
+    data = common.dataset(dataset, "test")
+    return explore.encode_dataset(common.load_model(path).model, data.images, data.labels)
+
+
+@st.cache_data(max_entries=32, show_spinner="Decoding the grid…")
+def manifold_png(path: str, modified: float, n: int, span: float, dims: tuple[int, int],
+                 base: tuple[float, ...]) -> bytes:
+    images = explore.decode_grid(common.load_model(path).model, n, span, dims, torch.tensor(base))
+    return png_bytes(grid(images, nrow=n, scale=-(-640 // (28 * n)), padding=0))
+
+
+@st.cache_data(max_entries=16, show_spinner="Precomputing the pad's images…")
+def pad_sprite_sheet(path: str, modified: float, span: float, dims: tuple[int, int],
+                     base: tuple[float, ...]) -> bytes:
+    images = explore.decode_grid(common.load_model(path).model, PAD_GRID, span, dims, torch.tensor(base))
+    return explore.sprite_sheet_png(images, ncol=PAD_GRID)
+
+
+def picture(images: torch.Tensor, scale: int = 3, nrow: int | None = None) -> bytes:
+    """(N, C, H, W) -> PNG bytes of one row (or `nrow` per row), enlarged with sharp pixels."""
+    return png_bytes(grid(images, nrow=nrow or len(images), scale=scale, padding=1))
+
+
+def show_images(images: torch.Tensor, caption: str, scale: int = 3, where=st, max_width: int = 900) -> None:
+    """A row of images with sharp pixels, `scale` times their size (less if the row would pass max_width)."""
+    tile = images.shape[-1] + 1  # one pixel of padding per image
+    scale = max(1, min(scale, max_width // (len(images) * tile)))
+    where.image(picture(images, scale), caption=caption, width=len(images) * tile * scale + 1)
+
+
+# -- shared controls ---------------------------------------------------------------------------------------
+
+def dimension_label(ex: Explorer, d: int) -> str:
+    kl = ex.encoded().kl_per_dimension[d].item()
+    return f"z[{d}] · KL {kl:.2f}" + (" · unused" if kl < 0.05 else "")
+
+
+def plane_controls(ex: Explorer, prefix: str, with_base: bool = True) -> tuple[tuple[int, int], torch.Tensor]:
+    """Which two latent dimensions span the plane and where the others sit. Nothing to choose for 2-D."""
+    base = torch.zeros(ex.latent_dim)
+    if ex.latent_dim == 2:
+        return (0, 1), base
+    order = ex.encoded().dimensions_by_use()
+    label = lambda d: dimension_label(ex, d)  # noqa: E731
+    st.caption("Two of the latent dimensions span the plane; they are listed most-used first (KL is how much "
+               "information a dimension carries, in nats; an unused one keeps q = N(0, 1) and is ignored).")
+    left, right = st.columns(2)
+    dim_x = left.selectbox("Horizontal dimension", order, index=0, format_func=label, key=f"{prefix}_dim_x",
+                           help="The latent dimension that varies from left to right.")
+    dim_y = right.selectbox("Vertical dimension", order, index=1, format_func=label, key=f"{prefix}_dim_y",
+                            help="The latent dimension that varies from bottom to top.")
+    if dim_x == dim_y:
+        st.warning("Pick two different dimensions; the vertical one was moved to the next most used.")
+        dim_y = next(d for d in order if d != dim_x)
+    if with_base:
+        base = base_point(ex, prefix)
+    return (dim_x, dim_y), base
+
+
+def base_point(ex: Explorer, prefix: str) -> torch.Tensor:
+    """The code the other dimensions are taken from: the prior's mean (zeros) or a test image's mu."""
+    choice = st.radio("Other dimensions from", ["the origin (the prior's mean)", "a test image's code mu"],
+                      key=f"{prefix}_base", horizontal=True,
+                      help="Dimensions you do not move are fixed at this point.")
+    if choice.startswith("the origin"):
+        return torch.zeros(ex.latent_dim)
+    index = st.number_input("Test image number", 0, len(ex.encoded().mu) - 1, 0, key=f"{prefix}_base_index",
+                            help="Which test image's mean code mu to start from.")
+    show_images(ex.test_images()[index:index + 1], "its image", scale=2)
+    return ex.encoded().mu[index].clone()
+
+
+def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
+    """An image, its reconstruction, decodes of z = mu + sigma * eps, and the two ELBO terms."""
+    r = explore.reconstruct(ex.model, image)
+    left, right = st.columns(2)
+    show_images(image.unsqueeze(0), title, scale=5, where=left)
+    show_images(r.reconstruction.unsqueeze(0), "reconstruction: decode(mu)", scale=5, where=right)
+    show_images(r.samples, "decode(mu + sigma · eps) for three eps ~ N(0, I)", scale=4)
+    st.markdown(f"Reconstruction term −log p(x|z) = **{r.recon_nats:.1f}** nats (for one z), KL(q(z|x) ‖ N(0, I)) "
+                f"= **{r.kl_nats:.1f}** nats, so −ELBO ≈ **{r.neg_elbo:.1f}** nats, an upper bound on −log p(x). "
+                "The ELBO is reconstruction minus KL: a good code must explain the image *and* stay near the prior.")
+    if ex.latent_dim <= 2:
+        st.write("mu = (" + ", ".join(f"{v:.2f}" for v in r.mu) + "), sigma = ("
+                 + ", ".join(f"{v:.2f}" for v in r.sigma) + ")")
+    else:
+        st.dataframe({"dimension": [f"z[{d}]" for d in range(ex.latent_dim)], "mu": r.mu.tolist(),
+                      "sigma": r.sigma.tolist()}, hide_index=True, height=min(400, 36 * (ex.latent_dim + 1)))
+
+
+# -- the tabs ----------------------------------------------------------------------------------------------
+
+@st.fragment
+def manifold_tab(ex: Explorer) -> None:
+    st.markdown("**Kingma & Welling's figure:** decode an evenly spaced grid of codes. Since the prior is "
+                "N(0, I), codes within about ±2 cover most of where the model puts its images; far outside, the "
+                "decoder has seen few codes.")
+    controls, figure = st.columns([1, 2])
+    with controls:
+        n = st.slider("Grid size", 5, 30, 15, key="manifold_size", help="Images per row and per column.")
+        span = st.slider("Range ±", 0.5, 5.0, 2.5, 0.5, key="manifold_span",
+                         help="Each axis runs from −range to +range standard deviations of the prior.")
+        dims, base = plane_controls(ex, "manifold")
+    png = manifold_png(ex.path, ex.modified, n, span, dims, tuple(base.tolist()))
+    figure.image(png, caption=f"z[{dims[0]}] left to right, z[{dims[1]}] bottom to top, from −{span} to {span}",
+                 width="stretch")
+
+
+@st.fragment
+def pad_tab(ex: Explorer) -> None:
+    st.markdown("**Drag the red marker** across the latent plane: the decoded image follows at screen frame rate, "
+                f"because the browser only swaps {PAD_GRID}×{PAD_GRID} decodes computed beforehand. Dots are test "
+                "images' codes (mu), coloured by class; dashed circles are one and two standard deviations of the "
+                "prior N(0, I). The point goes back to Python when you let go.")
+    controls = st.columns([1, 1, 3] if ex.latent_dim > 2 else [1, 1, 1], gap="medium")
+    span = controls[0].select_slider("Range ±", [1.5, 2.0, 3.0, 4.0], 3.0, key="pad_span",
+                                     help="The plane runs from −range to +range on both axes.")
+    show_points = controls[1].checkbox("Show test codes", True, key="pad_points",
+                                       help="Each dot is the mean code mu of one test image.")
+    with controls[2]:
+        dims, base = plane_controls(ex, "pad")
+    encoded = ex.encoded()
+    points = []
+    if show_points:
+        chosen = explore.subsample(len(encoded.mu), PAD_POINTS)
+        points = [(encoded.mu[i, dims[0]].item(), encoded.mu[i, dims[1]].item(), encoded.labels[i].item())
+                  for i in chosen]
+    sheet = pad_sprite_sheet(ex.path, ex.modified, span, dims, tuple(base.tolist()))
+    with st.container():
+        released = latent_pad(sheet, PAD_GRID, span, key="latent_pad", points=points,
+                              tile_px=ex.model.config.image_size,
+                              colours=explore.class_colours(len(ex.class_names)),
+                              axis_labels=(f"z[{dims[0]}]", f"z[{dims[1]}]"))
+    if show_points:
+        st.markdown(" · ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in
+                               zip(ex.class_names, explore.class_colours(len(ex.class_names)))), unsafe_allow_html=True)
+    if released is None:
+        st.caption("Release the pointer somewhere to send that point to Python.")
+        return
+    z = base.clone()
+    z[dims[0]], z[dims[1]] = released
+    image = explore.decode(ex.model, z.unsqueeze(0))
+    show_images(image, scale=5,
+                caption=f"Python received z[{dims[0]}] = {released[0]:.2f}, z[{dims[1]}] = {released[1]:.2f} "
+                     "and decoded it exactly (the pad shows the nearest precomputed image).")
+
+
+def _select_scatter_point() -> None:
+    """on_select callback: a clicked point becomes the chosen test image (number input below the chart)."""
+    points = st.session_state["scatter_chart"]["selection"]["points"]
+    if points:
+        custom = points[0].get("customdata")
+        st.session_state["scatter_index"] = int(custom[0] if isinstance(custom, list) else custom)
+
+
+@st.fragment
+def scatter_tab(ex: Explorer) -> None:
+    st.markdown("Each dot is the **mean code mu of one test image**, coloured by its class. The encoder was never "
+                "told the classes, yet similar images land close together. **Click a dot** to see that image.")
+    dims, _ = plane_controls(ex, "scatter", with_base=False)
+    encoded = ex.encoded()
+    shown = explore.subsample(len(encoded.mu), SCATTER_POINTS)
+    figure = go.Figure()
+    for c, (name, colour) in enumerate(zip(ex.class_names, explore.class_colours(len(ex.class_names)))):
+        idx = [int(i) for i in shown if encoded.labels[i] == c]
+        figure.add_trace(go.Scatter(x=encoded.mu[idx, dims[0]].tolist(), y=encoded.mu[idx, dims[1]].tolist(),
+                                    mode="markers", name=name, customdata=idx, marker={"color": colour, "size": 6},
+                                    hovertemplate="test image %{customdata}<extra>" + name + "</extra>"))
+    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10}, clickmode="event+select",
+                         xaxis_title=f"mu[{dims[0]}]", yaxis_title=f"mu[{dims[1]}]", legend_title_text="class")
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    chart, details = st.columns([3, 2], gap="medium")
+    chart.plotly_chart(figure, key="scatter_chart", on_select=_select_scatter_point, selection_mode="points")
+    with details:
+        index = st.number_input("Test image number", 0, len(encoded.mu) - 1, 0, key="scatter_index",
+                                help="Set by clicking a dot; you can also type a number.")
+        label = ex.class_names[int(encoded.labels[index])]
+        show_reconstruction(ex, ex.test_images()[index], f"test image {index} ({label})")
+
+
+def _reset_sliders(values: list[float]) -> None:
+    for d, v in enumerate(values):
+        st.session_state[f"slider_z{d}"] = round(min(4.0, max(-4.0, float(v))), 1)
+
+
+@st.fragment
+def sliders_tab(ex: Explorer) -> None:
+    st.markdown("**One slider per latent dimension**, most used first. Beside each, a traversal strip: that "
+                "dimension from −range to +range with the others where the sliders are. In a beta-VAE (beta > 1) "
+                "each used dimension tends to control one factor (position, size, rotation, shape).")
+    top = st.columns([1, 1, 2])
+    with top[0]:
+        start = base_point(ex, "sliders")
+    span = top[1].slider("Traversal range ±", 1.0, 5.0, 3.0, 0.5, key="traversal_span",
+                         help="How far each strip moves its dimension.")
+    top[1].button("Sliders to the start point", key="sliders_reset", on_click=_reset_sliders,
+                  args=(start.tolist(),), help="Set every slider to the start point's value.")
+    if st.session_state.get("sliders_start") != (ex.path, start.tolist()):  # new model or start point
+        st.session_state["sliders_start"] = (ex.path, start.tolist())
+        _reset_sliders(start.tolist())
+    order = ex.encoded().dimensions_by_use()
+    rows = []
+    for d in order:
+        left, right = st.columns([1, 2], vertical_alignment="center")
+        value = left.slider(dimension_label(ex, d), -4.0, 4.0, step=0.1, key=f"slider_z{d}",
+                            help="The value of this latent dimension; the image on the right of the top row "
+                                 "updates after you let go.")
+        rows.append((d, value, right))
+    z = torch.zeros(ex.latent_dim)
+    for d, value, _ in rows:
+        z[d] = value
+    strips = explore.traversal_strips(ex.model, z, order, span, steps=9)  # (D, 9, C, H, W)
+    for (d, _, column), strip in zip(rows, strips):
+        show_images(strip, f"z[{d}] from −{span} to {span}", scale=2, where=column)
+    image = explore.decode(ex.model, z.unsqueeze(0))
+    with top[2].container(key="sliders_decoded"):
+        show_images(image, "decode(z) at the sliders' values", scale=6)
+
+
+@st.fragment
+def interpolation_tab(ex: Explorer) -> None:
+    st.markdown("Encode two test images, walk between their codes and decode each step. **Linear** goes in a "
+                "straight line; **spherical** (slerp) follows a great circle, keeping ‖z‖ typical of N(0, I) "
+                "samples instead of cutting through the low-norm middle, which matters most when z has many "
+                "dimensions.")
+    encoded, images = ex.encoded(), ex.test_images()
+    first_of_class = [int((encoded.labels == c).nonzero()[0, 0]) if (encoded.labels == c).any() else 0
+                      for c in range(2)]
+    cols = st.columns(4)
+    a = cols[0].number_input("From test image", 0, len(images) - 1, first_of_class[0], key="interp_a",
+                             help="The test image the walk starts from.")
+    b = cols[1].number_input("To test image", 0, len(images) - 1, first_of_class[1], key="interp_b",
+                             help="The test image the walk ends at.")
+    method = cols[2].radio("Path", ["slerp", "lerp"], key="interp_method",
+                           format_func={"slerp": "spherical (slerp)", "lerp": "linear (lerp)"}.get,
+                           help="Straight line, or great circle between the two codes.")
+    steps = cols[3].slider("Steps", 3, 20, 10, key="interp_steps", help="Images between the two ends, inclusive.")
+    path, frames = explore.interpolation(ex.model, images[a], images[b], steps, method)
+    strip = torch.cat([images[a:a + 1], frames, images[b:b + 1]])  # originals at both ends
+    show_images(strip, "test image A | decoded path from mu_A to mu_B | test image B", scale=3)
+    norms = path.norm(dim=1)
+    other = explore.interpolation(ex.model, images[a], images[b], steps, "lerp" if method == "slerp" else "slerp")[0]
+    st.caption(f"‖z‖ at the start, middle and end: {norms[0]:.2f}, {norms[steps // 2]:.2f}, {norms[-1]:.2f} "
+               f"(the other path's middle: {other.norm(dim=1)[steps // 2]:.2f}).")
+    st.download_button("Download the animation (GIF)", gif_bytes(frames, scale=6), file_name=f"vae-{method}.gif",
+                       mime="image/gif", key="interp_gif", help="The decoded path, played forth and back.")
+
+
+@st.fragment
+def own_input_tab(ex: Explorer) -> None:
+    st.markdown("Draw something or upload a picture: the encoder gives its q(z|x) = N(mu, sigma²) and the "
+                "decoder reconstructs it. Pictures unlike the training data reconstruct badly: the model only "
+                "knows its own data.")
+    source = st.radio("Input", ["Draw", "Upload"], key="own_source", horizontal=True,
+                      help="Draw on the canvas, or upload a PNG/JPEG (it is made grayscale and 28×28).")
+    left, right = st.columns([1, 2], gap="large")
+    image = None
+    with left:
+        if source == "Draw":
+            drawing = drawing_canvas(key="own_canvas")
+            fit = st.checkbox("Centre it like the training images", ex.dataset in DRAWING_BOX,
+                              key="own_fit", help="MNIST-like sets centre each item by its centre of mass.")
+            if drawing is not None:
+                image = explore.fit_drawing(drawing, DRAWING_BOX.get(ex.dataset, 22)) if fit else drawing
+        else:
+            upload = st.file_uploader("Picture", key="own_upload",
+                                      help="Any image Pillow can read; a light background is inverted to match "
+                                           "the training images (light on dark).")
+            if upload is not None:
+                try:
+                    image = read_user_image(upload.getvalue())
+                except ImageInputError as e:
+                    st.error(str(e))
+    with right:
+        if image is not None:
+            show_reconstruction(ex, image, "your input, as the model sees it")
+        elif source == "Draw":
+            st.info("Draw on the black square; the drawing is encoded when you lift the pen.")
+
+
+TABS = {
+    "Manifold": manifold_tab,
+    "Latent pad": pad_tab,
+    "Encoded test set": scatter_tab,
+    "Sliders & traversals": sliders_tab,
+    "Interpolation": interpolation_tab,
+    "Your own input": own_input_tab,
+}

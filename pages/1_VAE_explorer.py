@@ -1,0 +1,50 @@
+"""VAE explorer: a pretrained variational autoencoder's latent space, to look at, drag through and encode into.
+
+The tabs live in genlab/ui/vae_explorer.py (widgets and cached decodes) and genlab/explore.py (the maths).
+"""
+import streamlit as st
+
+from genlab.checkpoints import CheckpointError
+from genlab.data import DatasetMissing
+from genlab.ui import vae_explorer
+from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
+
+st.set_page_config(page_title="VAE explorer · genlab", page_icon="🧪", layout="wide")
+st.title("VAE explorer")
+
+intro, picker = st.columns([3, 2], gap="large")
+with intro:
+    st.markdown(
+        "- **Encoder** q(z|x) = N(mu, sigma²) over latent codes z; **decoder** p(x|z); **prior** p(z) = N(0, I).\n"
+        "- Training maximises the **ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))**, reconstruction minus KL: "
+        "a lower bound on log p(x).\n"
+        "- **z = mu + sigma · eps** with eps ~ N(0, I) (reparameterisation trick): the randomness no longer "
+        "depends on the encoder, so gradients flow through mu and sigma.\n"
+        "- A plain autoencoder is **not a generative model**: nothing says which codes are valid, so a random "
+        "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so codes drawn from it "
+        "decode to plausible images."
+    )
+with picker:
+    info = checkpoint_picker("vae", key="vae_model",
+                             help="2-D models show their whole latent space on a plane; larger ones reconstruct "
+                                  "better. Models you train on the Train page appear here too.")
+    device_badge()
+if info is None:
+    st.stop()
+
+try:
+    explorer = vae_explorer.open_explorer(info)
+except (CheckpointError, DatasetMissing, ValueError) as error:
+    show_error(error)
+    st.stop()
+with picker:
+    model_card(explorer.checkpoint)
+    st.caption(f"Latent size {explorer.latent_dim}, trained on `{explorer.dataset}`; "
+               f"beta = {explorer.model.config.beta:g} (beta > 1 weighs the KL term more: a beta-VAE).")
+
+# Lazy tabs: only the open tab runs; the open tab is in the URL (?tab=Latent+pad), handy for a lesson plan.
+tabs = st.tabs(list(vae_explorer.TABS), key="tab", bind="query-params")
+for tab, render in zip(tabs, vae_explorer.TABS.values()):
+    if tab.open:
+        with tab:
+            render(explorer)
