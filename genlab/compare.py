@@ -32,7 +32,8 @@ Progress = Callable[[float, str], None]  # (fraction done, what is happening)
 METRIC_INFO = {
     "FID": ("Frechet distance between real and generated classifier features.", "lower"),
     "KID": ("Squared MMD between real and generated features; unbiased even for small N.", "lower"),
-    "precision": ("Share of samples that land on the real images' manifold (are they realistic?).", "higher"),
+    "precision": ("Share of samples that land on the real images' manifold (are they realistic?). Fidelity only: "
+                  "a sampler stuck on one realistic-looking image scores high, which recall exposes.", "higher"),
     "recall": ("Share of real images that land on the samples' manifold (is the variety covered?).", "higher"),
     "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse.", "higher"),
     "nearest train (RMS)": ("Pixel distance from a sample to its closest training image; ~0 means copying.", "not ~0"),
@@ -155,7 +156,8 @@ def real_data_row(reference: Reference, settings: CompareSettings) -> dict:
         n = min(settings.samples, len(reference.train))
         images = reference.train.images[torch.randperm(len(reference.train), generator=g)[:n]]
         row = quality_metrics(images, reference, settings)
-        row.update({"name": "real data (training images)", "kind": "real", "family": "the data itself"})
+        row.update({"name": "real data (training images)", "kind": "real", "family": "the data itself",
+                    "nearest train (RMS)": None})  # they are training images: their distance is 0 by definition
         return row
     return _cached(real_row_key(reference.dataset, settings), compute)
 
