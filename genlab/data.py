@@ -311,3 +311,5 @@ register_dataset(DatasetSpec(
     description="Squares, circles and triangles with random scale, rotation and position: known factors.",
     class_names=SHAPE_CLASSES, how_to_get="It is drawn by code and always available.", load=_load_shapes,
 ))
+
+from genlab.toy_data import TOY_DATASETS, ToyDataset, toy_dataset  # noqa: E402,F401

@@ -1,0 +1,138 @@
+"""Helpers for the benchmarks that drive the real app: a `streamlit run app.py` server and Debian's Chromium.
+
+Used by benchmarks/watch_overhead.py and benchmarks/quick_demo.py (not a benchmark by itself).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GENLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@contextlib.contextmanager
+def streamlit_server(user_checkpoints: Path):
+    """`streamlit run app.py` on a free local port, saving trained checkpoints into `user_checkpoints`."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GENLAB_USER_CHECKPOINTS": str(user_checkpoints), "PYTHONPATH": str(ROOT)}
+    log = open(user_checkpoints.parent / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_train_page(page, url: str) -> None:
+    page.goto(f"{url}/Train")
+    page.locator(".st-key-train_start").wait_for(timeout=180_000)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+        " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
+        timeout=timeout_ms)
+
+
+def start_run(page, minutes: float | None = None, config: dict | None = None) -> None:
+    """Press Start on the Train page: the quick-demo preset when minutes is None, else a custom length."""
+    if minutes is not None:
+        page.locator(".st-key-train_preset").get_by_text("Custom").click()
+        wait_idle(page)
+        field = page.locator(".st-key-train_minutes input")
+        field.fill(f"{minutes:g}")
+        field.press("Enter")
+        wait_idle(page)
+    for name, value in (config or {}).items():
+        field = page.locator(f".st-key-train_cfg_vae_{name} input")
+        field.fill(str(value))
+        field.press("Enter")
+        wait_idle(page)
+    page.locator(".st-key-train_start button").click()
+
+
+def text_of(page, selector: str) -> str | None:
+    """The text of the first element matching `selector`, or None (elements come and go while it reruns)."""
+    try:
+        return page.locator(selector).first.inner_text(timeout=1000)
+    except Exception:  # playwright's TimeoutError: not there right now
+        return None
+
+
+def progress_text(page) -> str | None:
+    return text_of(page, "[data-testid='stProgress']")
+
+
+def grid_caption(page) -> str | None:
+    caption = text_of(page, "[data-testid='stImageCaption']")
+    return caption if caption and caption.startswith("Samples") else None
+
+
+def progress_step(page) -> int | None:
+    found = re.search(r"step ([\d,]+)", progress_text(page) or "")
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def read_card(path: Path) -> dict:
+    """The model card of a checkpoint (header only), without importing genlab."""
+    with open(path, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(json.loads(f.read(length))["__metadata__"]["genlab"])
+
+
+def wait_for_new_checkpoint(folder: Path, known: set[Path], timeout_s: float = 900) -> Path:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        new = set(folder.rglob("*.safetensors")) - known
+        if new:
+            time.sleep(0.5)  # written atomically: present means complete
+            return new.pop()
+        time.sleep(0.5)
+    raise TimeoutError("no checkpoint appeared")
+
+
+def images_per_second(card: dict) -> float:
+    """Training throughput of a run from its model card: steps x batch size / training wall time."""
+    return card["steps"] * card["batch_size"] / card["wall_time_s"]

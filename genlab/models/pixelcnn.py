@@ -1,0 +1,363 @@
+"""PixelCNN and Gated PixelCNN: an autoregressive model with an exact, tractable likelihood.
+
+van den Oord, Kalchbrenner & Kavukcuoglu, "Pixel Recurrent Neural Networks", ICML 2016 (PixelCNN, masks A/B,
+residual blocks). https://arxiv.org/abs/1601.06759
+van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu, "Conditional Image Generation with
+PixelCNN Decoders", NeurIPS 2016 (Gated PixelCNN: vertical and horizontal stacks, gates, class conditioning).
+https://arxiv.org/abs/1606.05328
+
+The idea: order the pixels in raster scan (row by row, left to right) and write the density with the chain rule,
+
+    p(x) = prod_i p(x_i | x_1, ..., x_{i-1}),
+
+each factor a categorical distribution (256 grey levels, softmax) or a Bernoulli (binarized images). A stack of
+*masked* convolutions computes all H*W conditionals in one pass while pixel i only ever sees pixels before it:
+mask A (first layer) also hides the pixel itself, mask B (later layers) lets a position see its own features,
+which only carry information from earlier pixels. Training is plain maximum likelihood with teacher forcing;
+-log p(x) is exact, in nats per image (bits per dimension = nats / (H*W*ln 2)).
+
+Stacking 3x3 masked convolutions leaves a *blind spot* (pixels above and to the right that never reach the
+receptive field). The gated variant removes it with two stacks: a vertical stack that sees every row above
+(its kernel covers the current row and is shifted down by one row before it feeds the other stack) and a
+horizontal stack that sees the pixels to the left in the current row. Each layer uses a gated unit
+tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside every gate (p(x | y)). A
+class-conditional model is also shown some images with the label "none" during training, so the same network
+gives the unconditional p(x) too: that is what `evaluate` reports and what sampling without a class draws.
+
+Sampling draws one pixel at a time (genlab/sampling.py holds the samplers, including a fast one that reuses
+work between pixels); `sample(n, seed)` here uses the fast one.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genlab.models import ModelKind, register_kind
+
+VARIANTS = ("gated", "plain")
+OUTPUTS = ("softmax", "bernoulli")
+
+
+@dataclass
+class PixelCNNConfig:
+    variant: str = field(default="gated", metadata={
+        "help": "'gated': vertical and horizontal stacks with gated units and no blind spot (van den Oord et al. "
+                "2016b); 'plain': masked convolutions with residual blocks, which leave a blind spot."})
+    output: str = field(default="softmax", metadata={
+        "help": "'softmax': each pixel is one of 256 grey levels (exact likelihood of 8-bit images); "
+                "'bernoulli': images are binarized at 0.5 and each pixel is black or white."})
+    channels: int = field(default=32, metadata={
+        "help": "Feature channels in every layer: more capacity, but training and sampling get slower."})
+    layers: int = field(default=6, metadata={
+        "help": "Masked layers after the first one; each adds one row (and column) to the receptive field."})
+    kernel_size: int = field(default=3, metadata={
+        "help": "Width of the masked kernels after the first layer (odd); the receptive field grows by "
+                "kernel_size // 2 pixels per layer."})
+    first_kernel_size: int = field(default=7, metadata={
+        "help": "Width of the first (mask A) kernel (odd): how far the first layer looks."})
+    head_channels: int = field(default=32, metadata={
+        "help": "Hidden channels of the per-pixel output head (two 1x1 convolutions)."})
+    num_classes: int = field(default=0, metadata={
+        "help": "0: unconditional p(x); 10: class-conditional p(x | y), so you can ask for 'a 7' or 'a sneaker'."})
+    label_dropout: float = field(default=0.2, metadata={
+        "help": "For a class-conditional model, the fraction of training images shown with the label 'none', "
+                "so the same network also learns the unconditional p(x) (used when no class is asked for)."})
+    image_channels: int = 1  # grayscale only: the masks below order pixels, not colour channels
+    image_size: int = 28
+
+    @classmethod
+    def tiny(cls, **overrides) -> "PixelCNNConfig":
+        return cls(**{"channels": 8, "layers": 2, "head_channels": 8, "image_size": 8, **overrides})
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not '{self.variant}'")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not '{self.output}'")
+        if self.image_channels != 1:
+            raise ValueError("this PixelCNN models grayscale images only (image_channels must be 1)")
+        if self.kernel_size < 3 or self.kernel_size % 2 == 0 or self.first_kernel_size < 3 or \
+                self.first_kernel_size % 2 == 0:
+            raise ValueError("kernel sizes must be odd and at least 3")
+        if not 1 <= self.channels <= 512 or not 0 <= self.layers <= 64 or self.head_channels < 1:
+            raise ValueError("channels must be 1..512, layers 0..64 and head_channels positive")
+        if self.num_classes < 0:
+            raise ValueError(f"num_classes must be 0 (unconditional) or positive, not {self.num_classes}")
+        if not 0 <= self.label_dropout < 1:
+            raise ValueError(f"label_dropout must be in [0, 1), not {self.label_dropout}")
+        if self.image_size < 2:
+            raise ValueError(f"image_size must be at least 2, not {self.image_size}")
+
+    @property
+    def levels(self) -> int:
+        """How many values a pixel can take: 2 (Bernoulli) or 256 (softmax)."""
+        return 2 if self.output == "bernoulli" else 256
+
+
+def gate(pre: torch.Tensor) -> torch.Tensor:
+    """The gated activation unit: (N, 2C, ...) -> tanh(first half) * sigmoid(second half), (N, C, ...)."""
+    features, gates = pre.chunk(2, dim=1)
+    return torch.tanh(features) * torch.sigmoid(gates)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain PixelCNN: masked convolutions
+
+
+def causal_mask(kernel_size: int, mask_type: str) -> torch.Tensor:
+    """(k, k) of 0/1: 1 where a masked kernel may look. Rows above the centre, and the pixels left of the
+    centre; mask 'A' hides the centre pixel itself (first layer), mask 'B' keeps it (later layers)."""
+    centre = kernel_size // 2
+    mask = torch.ones(kernel_size, kernel_size)  # (k, k)
+    mask[centre, centre + (mask_type == "B"):] = 0  # the centre row: the pixel itself (A) and the right
+    mask[centre + 1:] = 0  # every row below
+    return mask
+
+
+class MaskedConv2d(nn.Conv2d):
+    """A k x k convolution whose weights on the current row right of the centre (and on every row below) are
+    zeroed, so an output pixel only sees input pixels before it in raster order."""
+
+    def __init__(self, mask_type: str, in_channels: int, out_channels: int, kernel_size: int):
+        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.register_buffer("mask", causal_mask(kernel_size, mask_type)[None, None], persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+class ResidualBlock(nn.Module):
+    """PixelCNN's residual block: 1x1 to C/2 channels, k x k mask B, 1x1 back to C, added to the input."""
+
+    def __init__(self, channels: int, kernel_size: int, num_classes: int):
+        super().__init__()
+        half = max(1, channels // 2)
+        self.reduce = nn.Conv2d(channels, half, 1)
+        self.masked = MaskedConv2d("B", half, half, kernel_size)
+        self.expand = nn.Conv2d(half, channels, 1)
+        self.label = nn.Embedding(num_classes + 1, channels) if num_classes else None  # the last row: no label
+
+    def forward(self, x: torch.Tensor, label: torch.Tensor | None) -> torch.Tensor:
+        h = self.reduce(F.relu(x))  # (N, C/2, H, W)
+        h = self.masked(F.relu(h))  # (N, C/2, H, W)
+        h = self.expand(F.relu(h))  # (N, C, H, W)
+        if self.label is not None:
+            h = h + self.label(label)[:, :, None, None]  # (N, C, 1, 1) broadcast: p(x | y)
+        return x + h
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gated PixelCNN: vertical and horizontal stacks
+
+
+class GatedLayer(nn.Module):
+    """One gated layer. The vertical stack's kernel covers the k//2 rows above and the current row (k wide);
+    the horizontal stack's kernel covers the k//2 pixels to the left and the pixel itself (mask B), or only the
+    pixels to the left in the first layer (mask A). The vertical features, shifted down one row, are added to
+    the horizontal stack, so a pixel sees every row above without a blind spot. (genlab/sampling.py computes
+    the same layer a row or a pixel at a time.)"""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool, num_classes: int):
+        super().__init__()
+        self.first = first
+        self.pad = kernel_size // 2
+        self.vertical = nn.Conv2d(in_channels, 2 * channels, (self.pad + 1, kernel_size))
+        self.horizontal = nn.Conv2d(in_channels, 2 * channels, (1, self.pad if first else self.pad + 1))
+        self.vertical_to_horizontal = nn.Conv2d(2 * channels, 2 * channels, 1)
+        self.horizontal_out = nn.Conv2d(channels, channels, 1)
+        self.label = nn.Embedding(num_classes + 1, 2 * channels) if num_classes else None  # last row: no label
+
+    def label_bias(self, label: torch.Tensor | None) -> torch.Tensor | float:
+        """(N,) class indices -> (N, 2C, 1, 1) added inside both gates; 0 for an unconditional model."""
+        if self.label is None:
+            return 0.0
+        return self.label(label)[:, :, None, None]
+
+    # Padding: the vertical input is padded with k//2 zero rows on top and k//2 zero columns on each side; the
+    # horizontal input with k//2 zero columns on the left. Valid convolutions on those padded tensors give one
+    # output per pixel. The first layer's horizontal kernel is k//2 wide and reads columns j-k//2 .. j-1.
+    def pad_vertical(self, v: torch.Tensor) -> torch.Tensor:
+        return F.pad(v, (self.pad, self.pad, self.pad, 0))  # (N, C, H + p, W + 2p)
+
+    def pad_horizontal(self, h: torch.Tensor) -> torch.Tensor:
+        padded = F.pad(h, (self.pad, 0))  # (N, C, H, W + p)
+        return padded[..., :-1] if self.first else padded  # mask A: drop the last column, never read
+
+    def forward(self, v: torch.Tensor, h: torch.Tensor, label: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        bias = self.label_bias(label)  # (N, 2C, 1, 1) or 0
+        v_pre = self.vertical(self.pad_vertical(v))  # (N, 2C, H, W): row i sees rows <= i
+        v_shifted = F.pad(v_pre, (0, 0, 1, 0))[:, :, :-1]  # (N, 2C, H, W): row i sees rows < i only
+        h_pre = self.horizontal(self.pad_horizontal(h)) + self.vertical_to_horizontal(v_shifted) + bias
+        h_out = self.horizontal_out(gate(h_pre))  # (N, C, H, W)
+        if not self.first:  # residual connection (the first layer's input has a different channel count)
+            h_out = h + h_out
+        return gate(v_pre + bias), h_out  # (N, C, H, W) each
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The model
+
+
+class PixelCNN(nn.Module):
+    def __init__(self, config: PixelCNNConfig):
+        super().__init__()
+        self.config = c = config
+        if c.variant == "gated":
+            kernels = [c.first_kernel_size] + [c.kernel_size] * c.layers
+            self.gated = nn.ModuleList(
+                GatedLayer(c.image_channels if i == 0 else c.channels, c.channels, k, i == 0, c.num_classes)
+                for i, k in enumerate(kernels))
+        else:
+            self.first = MaskedConv2d("A", c.image_channels, c.channels, c.first_kernel_size)
+            self.blocks = nn.ModuleList(ResidualBlock(c.channels, c.kernel_size, c.num_classes)
+                                        for _ in range(c.layers))
+        # The output head works on each pixel alone (1x1 convolutions): it cannot break the ordering.
+        self.head = nn.Sequential(
+            nn.ReLU(), nn.Conv2d(c.channels, c.head_channels, 1),
+            nn.ReLU(), nn.Conv2d(c.head_channels, 1 if c.output == "bernoulli" else 256, 1))
+
+    # -- pixels: values, network inputs and targets ---------------------------------------------------
+    def quantize(self, x: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] -> the values this model describes: {0, 1} (Bernoulli) or k/255 (softmax)."""
+        if self.config.output == "bernoulli":
+            return (x > 0.5).to(x.dtype)
+        return torch.round(x.clamp(0, 1) * 255) / 255
+
+    def targets(self, x: torch.Tensor) -> torch.Tensor:
+        """Quantized images (N, 1, H, W) -> the class of each pixel (N, H, W): 0/1 or 0..255."""
+        return torch.round(x[:, 0] * (self.config.levels - 1)).long()
+
+    @property
+    def conditional(self) -> bool:
+        return self.config.num_classes > 0
+
+    @property
+    def receptive_rows(self) -> int:
+        """How many rows above a pixel the plain variant can see (the fast sampler's window)."""
+        c = self.config
+        return c.first_kernel_size // 2 + c.layers * (c.kernel_size // 2)
+
+    def check_label(self, label, n: int) -> torch.Tensor | None:
+        """None for an unconditional model, else (n,) class indices from one label or n of them. No label means
+        the extra class 'none' (index num_classes): the unconditional p(x) the model also learned."""
+        if not self.conditional:
+            return None
+        if label is None:
+            return torch.full((n,), self.config.num_classes, dtype=torch.long, device=self.device)
+        label = torch.as_tensor(label, dtype=torch.long, device=self.device).reshape(-1)
+        label = label.expand(n) if label.numel() == 1 else label  # (n,)
+        if label.shape != (n,) or label.min() < 0 or label.max() > self.config.num_classes:
+            raise ValueError(f"labels must be one or {n} class numbers between 0 and {self.config.num_classes - 1} "
+                             f"({self.config.num_classes} means no class)")
+        return label
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # -- the network -------------------------------------------------------------------------------------
+    def features(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        """Quantized images (N, 1, H, W) and checked labels -> the last layer's features (N, C, H, W); position
+        i saw only x_<i."""
+        if self.config.variant == "gated":
+            v = h = x
+            for layer in self.gated:
+                v, h = layer(v, h, label)  # (N, C, H, W) each
+            return h
+        h = self.first(x)  # (N, C, H, W)
+        for block in self.blocks:
+            h = block(h, label)
+        return h
+
+    def logits(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        """Quantized images (N, 1, H, W) -> logits of every pixel's conditional: (N, 1, H, W) for Bernoulli,
+        (N, 256, H, W) for softmax."""
+        return self.head(self.features(x, self.check_label(label, len(x))))
+
+    def pixel_log_probs(self, x: torch.Tensor, label=None) -> torch.Tensor:
+        """log p(x_i | x_<i) (or log p(x_i | x_<i, y)) of every pixel, (N, H, W), in nats, for images in [0, 1]
+        (quantized here). No label: the unconditional model."""
+        x = self.quantize(x)
+        logits = self.logits(x, label)  # (N, K, H, W)
+        target = self.targets(x)  # (N, H, W)
+        if self.config.output == "bernoulli":
+            return -F.binary_cross_entropy_with_logits(logits[:, 0], target.float(), reduction="none")
+        return -F.cross_entropy(logits, target, reduction="none")
+
+    def log_prob(self, x: torch.Tensor, label=None) -> torch.Tensor:
+        """log p(x) (or log p(x | y)) per image, (N,), in nats: the sum of the per-pixel conditionals."""
+        return self.pixel_log_probs(x, label).sum((1, 2))
+
+    # -- the protocol the trainer and pages use ------------------------------------------------------------
+    def make_optimizers(self, lr: float = 1e-3) -> dict[str, torch.optim.Optimizer]:
+        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
+        label = None
+        if self.conditional:  # some images are shown without their label: the model also learns p(x)
+            drop = torch.rand(len(y), device=y.device) < self.config.label_dropout  # (N,)
+            label = torch.where(drop, torch.full_like(y, self.config.num_classes), y)
+        nll = -self.log_prob(x, label)  # (N,) nats per image
+        dims = x[0].numel()
+        loss = nll.mean() / dims  # nats per dimension: the scale does not depend on the image size
+        optimizers["model"].zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.parameters(), 1.0)
+        optimizers["model"].step()
+        return {"loss": nll.mean().item(), "bits_per_dim": loss.item() / math.log(2)}
+
+    @torch.inference_mode()
+    def sample(self, n: int, generator: int | torch.Generator | None = None, label=None,
+               temperature: float = 1.0) -> torch.Tensor:
+        """n images drawn pixel by pixel (the fast sampler): (n, 1, H, W) in [0, 1]; a class-conditional model
+        draws from p(x | label), or from p(x) when no label is given."""
+        from genlab.sampling import fast_sample
+
+        return fast_sample(self, n, generator=generator, label=label, temperature=temperature).images
+
+    @torch.inference_mode()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+                 ) -> dict[str, float]:
+        """Sums over the batch: the exact -log p(x) in nats of the quantized images (a class-conditional model
+        is evaluated with the label 'none', i.e. as the unconditional model it also learned)."""
+        return {"nll": -self.log_prob(x).sum().item()}
+
+
+PIXELCNN_KIND = register_kind(ModelKind(
+    name="pixelcnn", title="PixelCNN (autoregressive)",
+    family="explicit density, tractable (exact log p(x))",
+    summary="Generates an image one pixel at a time, each pixel drawn from p(x_i | all pixels before it).",
+    config_cls=PixelCNNConfig, model_cls=PixelCNN,
+    paper="van den Oord et al. 2016, Pixel Recurrent Neural Networks; van den Oord et al. 2016, Conditional "
+          "Image Generation with PixelCNN Decoders",
+))
+
+
+def receptive_field(model: PixelCNN, row: int, col: int, trials: int = 3) -> torch.Tensor:
+    """(H, W) bool: the input pixels that reach the output at (row, col), found by back-propagating from that
+    output to random inputs (a gradient that is not zero means the pixel is seen). The model is not changed."""
+    size = model.config.image_size
+    seen = torch.zeros(size, size, dtype=torch.bool)
+    generator = torch.Generator().manual_seed(0)
+    with torch.enable_grad():
+        for _ in range(trials):
+            x = torch.rand(1, 1, size, size, generator=generator).to(model.device).requires_grad_(True)
+            (grad,) = torch.autograd.grad(model.logits(x)[0, :, row, col].sum(), x)  # (1, 1, H, W)
+            seen |= grad[0, 0].cpu() != 0
+    return seen
+
+
+def receptive_field_picture(model: PixelCNN, row: int, col: int) -> torch.Tensor:
+    """(H, W) codes for a picture of what pixel (row, col) sees: 0 a later pixel (hidden by the masks),
+    1 an earlier pixel it does not see (a blind spot, or out of the layers' reach), 2 an earlier pixel it sees,
+    3 the pixel itself."""
+    size = model.config.image_size
+    earlier = (torch.arange(size * size) < row * size + col).view(size, size)  # (H, W) bool
+    picture = earlier.long() * (1 + receptive_field(model, row, col).long())
+    picture[row, col] = 3
+    return picture

@@ -1,0 +1,196 @@
+"""The process-wide job manager and the widgets that show a training job live.
+
+`job_manager()` is an st.cache_resource singleton: every browser session of this server sees the same jobs.
+`live_job(job_id)` is the read-only view the Train page refreshes about every REFRESH_S seconds inside an
+st.fragment; it only reads the job (a stop button is the one exception, and it asks politely: the job stops
+after its current step and saves its checkpoint).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import genlab
+from genlab.jobs import JobManager, JobView
+
+REFRESH_S = 1.5
+EXPLORER_PAGES = {"vae": "pages/1_VAE_explorer.py", "dcgan": "pages/2_GAN_arithmetic.py",
+                  "pixelcnn": "pages/3_PixelCNN.py"}
+
+# Nicer names for the losses and metrics the known kinds report; any other key is shown as it is.
+LABELS = {
+    ("vae", "loss"): "loss = recon + β·KL",
+    "recon": "reconstruction −log p(x|z)",
+    "kl": "KL(q(z|x) ‖ p(z))",
+    "neg_elbo": "−ELBO",
+    "loss_d": "D loss",
+    "loss_g": "G loss",
+    "d_real": "D(x)",
+    "d_fake": "D(G(z))",
+    ("pixelcnn", "loss"): "−log p(x)",
+    "nll": "−log p(x)",
+    "bits_per_dim": "bits per dimension",
+}
+PANELS_TOGETHER = [("loss_d", "loss_g"), ("d_real", "d_fake")]  # curves that belong on one chart
+REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
+COLOURS = ["#1f77b4", "#d62728"]
+MAX_PLOTTED_POINTS = 400  # per curve: enough for the eye, light for the browser
+HELD_OUT_ON = {"neg_elbo": "loss", "nll": "loss", "nll_bits_per_dim": "bits_per_dim"}  # held-out -> chart
+CURVE_NOTES = {
+    "vae": "The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The KL "
+           "usually rises at first, as the codes start to carry information about the images.",
+    "dcgan": "D(x) and D(G(z)) are the discriminator's average outputs on real and on generated images: near 1 "
+             "and 0, D is winning; at the game's equilibrium both are 0.5. GAN losses do not fall steadily, so "
+             "judge by the samples.",
+    "pixelcnn": "Bits per dimension: the exact −log₂ p(x) divided by the number of pixels; lower means the "
+                "model finds the images more likely.",
+}
+STATE_WORDS = {"queued": "waiting", "running": "training", "stopping": "stopping", "done": "finished",
+               "failed": "failed", "cancelled": "cancelled"}
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """The one job manager of this server process, shared by every browser session."""
+    return JobManager()
+
+
+def label(kind: str, key: str) -> str:
+    return LABELS.get((kind, key)) or LABELS.get(key) or key.replace("_", " ")
+
+
+def job_label(view: JobView) -> str:
+    return f"Job {view.id}: {view.title}"
+
+
+def _panels(view: JobView) -> list[tuple[str, ...]]:
+    keys = [k for k in view.losses if not (k in REDUNDANT and REDUNDANT[k] in view.losses)]
+    panels = [group for group in PANELS_TOGETHER if all(k in keys for k in group)]
+    grouped = {k for group in panels for k in group}
+    return panels + [(k,) for k in keys if k not in grouped]
+
+
+def _thin(xs: list, ys: list, most: int = MAX_PLOTTED_POINTS) -> tuple[list, list]:
+    stride = max(1, math.ceil(len(xs) / most))
+    return xs[::stride], ys[::stride]
+
+
+def loss_figures(view: JobView) -> list[go.Figure]:
+    """One small chart per loss (losses of very different scales do not share an axis); held-out metrics,
+    measured on a fixed batch of test images, are dots on the chart of the matching training loss."""
+    if not view.loss_steps:
+        return []
+    figures = []
+    for group in _panels(view):
+        figure = go.Figure()
+        for index, key in enumerate(group):
+            x, y = _thin(view.loss_steps, view.losses[key])
+            figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=label(view.kind, key),
+                                        line={"width": 1.5, "color": COLOURS[index]}))
+        for held_key, values in view.held_out.items():
+            if held_key in group or HELD_OUT_ON.get(held_key) in group:
+                x, y = _thin(view.held_out_steps, values)
+                figure.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="held-out test images",
+                                            line={"width": 1, "color": "#ff7f0e", "dash": "dot"},
+                                            marker={"size": 5}))
+                break
+        title = " vs ".join(label(view.kind, k) for k in group)
+        figure.update_layout(title={"text": title, "font": {"size": 13}}, height=250, showlegend=len(group) > 1,
+                             legend={"orientation": "h", "y": -0.3},
+                             margin={"l": 10, "r": 10, "t": 35, "b": 10}, uirevision=view.id,
+                             xaxis_title="step")
+        figures.append(figure)
+    return figures
+
+
+def latent_figure(view: JobView) -> go.Figure | None:
+    latent = view.latent
+    if latent is None:
+        return None
+    figure = go.Figure()
+    for index, name in enumerate(latent.class_names):
+        chosen = latent.labels == index
+        if chosen.any():
+            figure.add_trace(go.Scatter(x=latent.points[chosen, 0], y=latent.points[chosen, 1], mode="markers",
+                                        name=name, marker={"size": 5, "opacity": 0.75}))
+    figure.update_layout(height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision=view.id,
+                         xaxis_title="z₁ (mean of q(z|x))", yaxis_title="z₂", legend={"font": {"size": 10}})
+    return figure
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "…"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> JobView | None:
+    """Everything about one job, read from the manager. Returns the view it showed."""
+    view = manager.view(job_id)
+    if view is None:
+        st.info("That job is no longer remembered by the server.")
+        return None
+    st.subheader(f"{job_label(view)} · {STATE_WORDS.get(view.state, view.state)}")
+    if view.state == "queued":
+        st.info(view.queue_message)
+    elif view.active:
+        text = (f"{view.progress:.0%} · step {view.step:,} · epoch {view.epoch:.2f} · "
+                f"{view.images_per_s:,.0f} images/s · {_duration(view.eta_s)} left · {view.phase}")
+        st.progress(min(1.0, view.progress), text=text)
+    if view.state == "failed":
+        st.error(view.error or "Training failed.")
+    stoppable = view.state == "queued" or view.state == "running" and view.phase in ("loading the data", "training")
+    if show_stop and stoppable:
+        if st.button("Stop", key="train_stop", help="Stops after the current step and saves a checkpoint; "
+                                                      "every browser watching sees it stop."):
+            manager.stop(job_id)
+            view = manager.view(job_id)
+    if view.state == "stopping":
+        st.info("Stopping after the current step; the checkpoint is being saved.")
+
+    figures = loss_figures(view)
+    if figures:
+        for index, (column, figure) in enumerate(zip(st.columns(len(figures)), figures)):
+            column.plotly_chart(figure, key=f"train_losses_{index}", config={"displayModeBar": False})
+        note = "Lines: each training batch (averaged when the run gets long)."
+        if view.held_out:
+            note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "
+                     "line falls, the model is memorising its training images. Log-likelihoods are in nats per "
+                     "image.")
+        st.caption(f"{note} {CURVE_NOTES.get(view.kind, '')}")
+    left, right = st.columns(2)
+    if view.grid_png:
+        left.image(view.grid_png, caption=f"Samples at step {view.grid_step:,}: the same 64 random seeds in every "
+                                          "frame, so you watch the same images improve.")
+    latent = latent_figure(view)
+    if latent is not None:
+        right.plotly_chart(latent, key="train_latent", config={"displayModeBar": False})
+        right.caption(f"Means of q(z|x) for {len(view.latent.points)} test images at step {view.latent.step:,}, "
+                      "coloured by class: watch the classes sort themselves out in the 2-D code space.")
+    if view.state in ("done", "failed") and view.checkpoint:
+        _finished(view)
+    elif view.state in ("done", "cancelled"):
+        st.info("This run was stopped before its first training step, so there is nothing to save.")
+    return view
+
+
+def _finished(view: JobView) -> None:
+    path = Path(view.checkpoint)
+    how = "was stopped" if view.stopped_by_user else ("kept its last good weights" if view.state == "failed"
+                                                       else "finished")
+    st.success(f"The run {how} after {view.step:,} steps. Its checkpoint is saved with your models as "
+               f"`{path.name}`, and every page's model list shows it now.")
+    left, right = st.columns(2)
+    left.download_button("Download the checkpoint", data=lambda: path.read_bytes(), file_name=path.name,
+                         mime="application/octet-stream", key="train_download",
+                         help="A .safetensors file (weights, optimiser state and model card): upload it on any "
+                              "genlab server to explore it or to continue training.")
+    explorer = EXPLORER_PAGES.get(view.kind)
+    if explorer and (genlab.ROOT / explorer).exists():
+        right.page_link(explorer, label="Open it in the explorer", icon="🔍",
+                        query_params={"checkpoint": str(path)},
+                        help=f"Then choose '{view.title} (yours)' in the model list.")

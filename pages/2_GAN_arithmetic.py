@@ -1,0 +1,181 @@
+"""GAN arithmetic: group a DCGAN's samples, add and subtract their latent vectors, interpolate, walk, replay.
+
+The maths lives in genlab/equations.py; this page only holds widgets and layout.
+"""
+import random
+
+import streamlit as st
+
+from genlab import equations as eqs
+from genlab.checkpoints import CheckpointError
+from genlab.images import gif_bytes, grid, png_bytes, to_pil
+from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
+
+st.set_page_config(page_title="GAN arithmetic · genlab", page_icon="🧪", layout="wide")
+st.title("GAN arithmetic")
+GROUP_KEYS = {"A": "gan_group_a", "B": "gan_group_b", "C": "gan_group_c"}
+SCALE = 3  # 28x28 images shown at 84x84 pixels
+
+intro, picker = st.columns([3, 2], gap="large")
+with intro:
+    st.markdown(
+        "- A **GAN** trains a generator G (noise z → image) against a discriminator D (image → probability it is "
+        "real). G never writes down p(x): a GAN is an **implicit model**, a sampler with no density.\n"
+        "- A **DCGAN** is all-convolutional; its latent space is smooth enough for **vector arithmetic**: average "
+        "the z of a few images that share a concept, then decode **mean(A) − mean(B) + mean(C)** "
+        "(the DCGAN paper's *smiling woman − neutral woman + neutral man*)."
+    )
+with picker:
+    info = checkpoint_picker("dcgan", key="gan_model")
+    device_badge()
+if info is None:
+    st.stop()
+try:
+    checkpoint = load_model(info.path)
+except CheckpointError as error:
+    show_error(error)
+    st.stop()
+model = checkpoint.model  # shared by every session, in eval mode: only read it
+latent_dim = model.config.latent_dim
+with picker:
+    model_card(checkpoint)
+
+
+def pictures(images, scale=SCALE):
+    return [to_pil(image, scale) for image in images]
+
+
+def new_batch():
+    st.session_state.gan_seed = random.randint(0, eqs.MAX_SEED)
+
+
+def replay(equation: eqs.Equation):
+    st.session_state.gan_seed = equation.seed
+    for key, indices in zip(GROUP_KEYS.values(), equation.groups):
+        st.session_state[key] = indices
+
+
+def keep(equation: eqs.Equation):
+    saved = st.session_state.setdefault("gan_saved", {})
+    saved[equation.name] = equation
+
+
+# -- the gallery ---------------------------------------------------------------------------------------------
+st.header("1 · A gallery of samples")
+seed_box, button_box = st.columns([2, 5], vertical_alignment="bottom")
+st.session_state.setdefault("gan_seed", 0)
+seed = seed_box.number_input("Gallery seed", 0, eqs.MAX_SEED, step=1, key="gan_seed",
+                             help="The same seed always gives the same gallery, so a demo repeats exactly.")
+button_box.button("New batch", key="gan_new_batch", on_click=new_batch,
+                  help="Draw a new random seed, i.e. new noise vectors z ~ N(0, I).")
+latents, gallery = eqs.make_gallery(model, int(seed))  # (24, latent), (24, C, H, W)
+st.image(pictures(gallery), caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
+st.caption(f"Each image is G(z) for its own z ~ N(0, I) in {latent_dim} dimensions. The groups below refer "
+           "to these numbers.")
+
+tab_equation, tab_interpolation, tab_walk, tab_saved = st.tabs(
+    ["Equation", "Interpolation", "Latent walk", "Saved equations"])
+
+# -- the equation ------------------------------------------------------------------------------------------
+with tab_equation:
+    group_boxes = st.columns(3)
+    help_text = {"A": "Images that show the concept you want to move (e.g. ankle boots).",
+                 "B": "Images like A but without that concept (e.g. sneakers); their mean is subtracted.",
+                 "C": "Images that should receive the concept (e.g. sandals); their mean is added."}
+    groups = {}
+    for box, (name, key) in zip(group_boxes, GROUP_KEYS.items()):
+        groups[name] = box.multiselect(f"Group {name}", range(eqs.GALLERY_SIZE), key=key,
+                                       format_func=lambda i: f"#{i}", help=help_text[name])
+    if not all(groups.values()):
+        st.info("Put at least one gallery image into each of A, B and C (typically three each): averaging "
+                "several z keeps what the images share and cancels the rest.")
+    else:
+        try:
+            result = eqs.render_equation(model, latents, groups, seed=int(seed))
+        except eqs.EquationError as error:
+            st.error(str(error))
+        else:
+            cells = st.columns([2, 1, 2, 1, 2, 1, 2], vertical_alignment="center")
+            for cell, name, image in zip(cells[0::2], "ABC", result.group_means):
+                cell.image(to_pil(image, SCALE), caption=f"mean(z of {name})", width=28 * SCALE)
+            for cell, sign in zip(cells[1::2], ["−", "+", "="]):
+                cell.markdown(f"## {sign}")
+            cells[6].image(to_pil(result.result, SCALE), caption="result", width=28 * SCALE)
+            st.image(pictures(result.variations), width=28 * SCALE,
+                     caption=[f"result + noise {i + 1}" for i in range(len(result.variations))])
+            st.caption("Each group's picture decodes the mean of its z (not the mean of its pixels, which would be "
+                       "a blur). The variations add uniform noise in ±0.25 per dimension to the result, as in the "
+                       "DCGAN paper: nearby z decode to similar images.")
+
+# -- interpolation -----------------------------------------------------------------------------------------
+with tab_interpolation:
+    ends = st.columns(4)
+    start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from",
+                              format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
+    end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to",
+                            format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
+    method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", horizontal=True,
+                           help="lerp: a straight line. slerp: along the great circle between the two z.")
+    steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", help="Images along the path, ends included.")
+    frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method)  # (steps, C, H, W)
+    strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
+    st.image(strip)
+    st.caption("Why slerp: a z drawn from N(0, I) in many dimensions almost always has a length near "
+               f"√{latent_dim} ≈ {latent_dim ** 0.5:.1f}. A straight line between two such z is shorter in the "
+               "middle (about 30% for two independent z), where samples of the prior almost never lie; the great "
+               "circle keeps a typical length, so every frame looks like a sample.")
+    downloads = st.columns(4)
+    downloads[0].download_button("Download PNG strip", strip, f"interpolation-{seed}-{start}-{end}.png",
+                                 "image/png", key="gan_interp_png")
+    downloads[1].download_button("Download GIF", gif_bytes(frames), f"interpolation-{seed}-{start}-{end}.gif",
+                                 "image/gif", key="gan_interp_gif", help="Plays the path forth and back.")
+
+# -- latent walk -------------------------------------------------------------------------------------------
+with tab_walk:
+    walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
+    walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
+                                            format_func=lambda i: f"#{i}", help="The walk passes through this image.")
+    step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step",
+                                   help=f"Distance in z between frames (a typical z has length ≈ {latent_dim ** 0.5:.0f}).")
+    if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
+        st.session_state.gan_walk_direction = st.session_state.get("gan_walk_direction", 0) + 1
+    direction = eqs.random_direction(latent_dim, st.session_state.get("gan_walk_direction", 0))
+    walk = eqs.walk_frames(model, latents[walk_start], direction, step)  # (9, C, H, W)
+    st.image(png_bytes(grid(walk, nrow=len(walk), scale=SCALE)))
+    st.caption("Four steps back and four forward along one random direction; the middle frame is the start "
+               "image. Smooth changes suggest the generator has not just memorised training images (the DCGAN "
+               "paper's test); sudden jumps would.")
+
+# -- saved equations ---------------------------------------------------------------------------------------
+with tab_saved:
+    name_box, save_box = st.columns([3, 1], vertical_alignment="bottom")
+    name = name_box.text_input("Name", key="gan_eq_name", placeholder="boots − sneakers + sandals",
+                               help="A name to find the equation again; saving under an existing name replaces it.")
+    if save_box.button("Save equation", key="gan_save", disabled=not all(groups.values()),
+                       help="Keep the current seed and groups in this session."):
+        keep(eqs.Equation(name=name.strip() or f"equation {len(st.session_state.get('gan_saved', {})) + 1}",
+                          seed=int(seed), latent_dim=latent_dim, a=groups["A"], b=groups["B"], c=groups["C"]))
+    saved = st.session_state.get("gan_saved", {})
+    if not saved:
+        st.caption("No saved equations yet. Build one in the Equation tab, name it and save it.")
+    for index, equation in enumerate(saved.values()):
+        row = st.columns([3, 1, 1], vertical_alignment="center")
+        row[0].markdown(f"**{equation.name}**: seed {equation.seed}, A {equation.a}, B {equation.b}, C {equation.c}")
+        row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
+                      disabled=equation.latent_dim != latent_dim,
+                      help="Restore its seed and groups (needs a model with the same latent size).")
+        row[2].download_button("Download JSON", equation.to_json(), equation.file_name, "application/json",
+                               key=f"gan_download_{index}", help="Seed, latent size and indices, to replay later.")
+        with st.expander("What the file holds"):
+            st.code(equation.to_json(), language="json")
+    upload = st.file_uploader("Replay a downloaded equation", type=["json"], key="gan_upload",
+                              help="A JSON file saved here earlier, also after a restart (same model: same images).")
+    if upload is not None:
+        try:
+            uploaded = eqs.Equation.from_json(upload.getvalue())
+            uploaded.check_fits(latent_dim)
+        except eqs.EquationError as error:
+            st.error(str(error))
+        else:
+            st.button(f"Replay “{uploaded.name}”", key="gan_replay_upload", on_click=lambda: (keep(uploaded),
+                                                                                              replay(uploaded)))

@@ -1,0 +1,184 @@
+"""Train a model live: pick a model, a dataset (or your own images) and a preset, press Start, and watch the
+losses, the samples and (for a 2-D VAE) the latent space change while it trains. The run belongs to the
+server, not to this browser tab: reloading, switching pages or a second browser only watch it."""
+import dataclasses
+import inspect
+
+import streamlit as st
+
+from genlab.checkpoints import CheckpointError, read_card
+from genlab.data import DATASETS, dataset_available
+from genlab.images import grid
+from genlab.jobs import JobError, JobSpec
+from genlab.models import KINDS
+from genlab.ui.common import checkpoint_picker, device_badge
+from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job
+from genlab.ui.upload import checkpoint_uploader
+from genlab.user_data import SIZES, UserDataError, register_zip
+
+st.set_page_config(page_title="Train · genlab", layout="wide")
+st.title("Train a model live")
+st.write("Choose a model and a dataset, press **Start**, and watch the model go from noise to images. The run "
+         "belongs to the server: reloading this page, visiting another page or opening it in a second browser "
+         "only watches it, and everyone sees the same run.")
+device_badge()
+manager = job_manager()
+PRESETS = {"Quick demo: 1 minute": 1.0, "Better: 10 minutes": 10.0, "Custom": None}
+FIRST = ["vae", "dcgan", "pixelcnn"]  # the course's order; any other kind follows
+KIND_CHOICES = {name: KINDS[name] for name in sorted(KINDS, key=lambda n: (FIRST + [n]).index(n))
+                if getattr(KINDS[name], "generative", True)}
+
+
+def config_widgets(kind_name: str) -> dict:
+    """A widget for every config field with a help sentence; returns the fields changed from the default."""
+    changed = {}
+    for f in dataclasses.fields(KIND_CHOICES[kind_name].config_cls):
+        if "help" not in f.metadata:
+            continue
+        key, title, default = f"train_cfg_{kind_name}_{f.name}", f.name.replace("_", " ").capitalize(), f.default
+        if f.metadata.get("choices"):
+            value = st.selectbox(title, f.metadata["choices"], key=key, help=f.metadata["help"],
+                                 index=list(f.metadata["choices"]).index(default))
+        elif isinstance(default, bool):
+            value = st.checkbox(title, default, key=key, help=f.metadata["help"])
+        elif isinstance(default, int):
+            value = int(st.number_input(title, value=default, step=1, key=key, help=f.metadata["help"]))
+        elif isinstance(default, float):
+            value = float(st.number_input(title, value=default, step=0.1, key=key, help=f.metadata["help"]))
+        else:
+            value = st.text_input(title, str(default), key=key, help=f.metadata["help"])
+        if value != default:
+            changed[f.name] = value
+    return changed
+
+
+def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: str) -> dict:
+    preset = st.radio("Preset", list(PRESETS), key="train_preset", horizontal=True,
+                      help="How long to train. A minute shows recognisable images on a laptop; ten look better.")
+    minutes, epochs = PRESETS[preset], None
+    if minutes is None:
+        unit = st.radio("Train for", ["minutes", "epochs"], key="train_unit", horizontal=True,
+                        help="An epoch is one pass over every training image.")
+        if unit == "minutes":
+            minutes = st.number_input("Minutes", 0.1, 240.0, 3.0, step=0.5, key="train_minutes",
+                                      help="Training stops after this much time and saves a checkpoint.")
+        else:
+            epochs = st.number_input("Epochs", 0.1, 200.0, 1.0, step=0.5, key="train_epochs",
+                                     help="Passes over the training set; fractions are allowed.")
+    batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], batch_default, key="train_batch",
+                             help="Images per step: larger batches give smoother but fewer updates per second.")
+    rates = sorted({1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3} | ({lr_default} if lr_default else set()))
+    lr = st.selectbox("Learning rate", [None, *rates], key="train_lr",
+                      format_func=lambda r: lr_label if r is None else f"{r:g}",
+                      help="How big each optimiser step is: too small learns slowly, too large diverges (NaN).")
+    return {"minutes": minutes, "epochs": epochs, "batch_size": int(batch), "lr": lr}
+
+
+def own_images() -> str | None:
+    """The zip uploader: returns the registered dataset name of a good archive."""
+    with st.expander("Use your own images (a zip of PNG or JPEG files)"):
+        upload = st.file_uploader("Zip archive", type=["zip"], key="train_zip",
+                                  help="Subfolders become classes. At most 20,000 images and 200 MB.")
+        left, right = st.columns(2)
+        size = left.radio("Resize to", SIZES, key="train_zip_size", horizontal=True,
+                          format_func=lambda s: f"{s}x{s}", help="Images are centre-cropped to a square first.")
+        colour = right.radio("Colour", ["auto", "grayscale", "colour"], key="train_zip_colour", horizontal=True,
+                             help="Auto keeps colour only if some image has it; grayscale trains faster.")
+        if upload is None:
+            return None
+        try:
+            with st.spinner("Reading the images…"):
+                images = register_zip(upload.getvalue(), upload.name, size,
+                                      {"auto": None, "grayscale": 1, "colour": 3}[colour])
+        except UserDataError as e:
+            st.error(str(e))
+            return None
+        st.success(images.report.summary())
+        st.image(grid(images.preview, nrow=8, scale=2), caption=f"{images.title}: a preview.")
+        return images.dataset_name
+
+
+def default_lr(kind_name: str) -> float | None:
+    parameter = inspect.signature(KIND_CHOICES[kind_name].model_cls.make_optimizers).parameters.get("lr")
+    return parameter.default if parameter and isinstance(parameter.default, float) else None
+
+
+def start(spec: JobSpec) -> None:
+    try:
+        job = manager.submit(spec)
+    except JobError as e:
+        st.error(str(e))
+        return
+    st.session_state["train_job_pick"] = job.id  # the live view below shows the new run
+    if job.state == "queued":
+        st.info(manager.view(job.id).queue_message)
+
+
+settings_col, live_col = st.columns([1, 2], gap="large")
+with settings_col:
+    kind_name = st.selectbox("Model", list(KIND_CHOICES), format_func=lambda n: KIND_CHOICES[n].title,
+                             key="train_kind", help="Each model family learns p(x) (or a sampler) differently.")
+    st.caption(f"{KIND_CHOICES[kind_name].summary} ({KIND_CHOICES[kind_name].paper})")
+    resume = st.radio("Start from", ["a new model", "a checkpoint"], key="train_mode", horizontal=True,
+                      help="A checkpoint continues where it stopped: same weights, optimiser state and step count.")
+    if resume == "a new model":
+        uploaded = own_images()
+        if uploaded and st.session_state.get("train_uploaded") != uploaded:
+            st.session_state["train_uploaded"] = st.session_state["train_dataset"] = uploaded
+        names = [n for n in DATASETS if dataset_available(n)]
+        dataset = st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n].title, key="train_dataset",
+                               help="The images the model learns to imitate.")
+        if dataset:
+            st.caption(DATASETS[dataset].description)
+        config = config_widgets(kind_name)
+        lr = default_lr(kind_name)
+        run = run_length_widgets(128, lr, f"the model's default ({lr:g})" if lr else "the model's default")
+        if st.button("Start", key="train_start", type="primary", disabled=not dataset):
+            start(JobSpec(kind=kind_name, dataset=dataset, config=config, **run))
+    else:
+        path = checkpoint_uploader(kind_name, key="train_resume_upload",
+                                   label="Upload a checkpoint to continue (.safetensors)")
+        if path is None:
+            picked = checkpoint_picker(kind_name, key="train_resume_pick",
+                                       help="Shipped checkpoints and yours; a copy continues, the file stays.")
+            path = picked.path if picked else None
+        try:
+            card = read_card(path) if path is not None else None
+        except CheckpointError as e:  # deleted or damaged since the list was made
+            st.error(str(e))
+            card = None
+        if card is not None:
+            st.caption(f"Continues {card.get('title', path.stem)} on {card.get('dataset')} from step "
+                       f"{card.get('steps', 0):,} (saved as a new file).")
+            run = run_length_widgets(int(card.get("batch_size", 128)), None, "the checkpoint's")
+            if st.button("Continue training", key="train_resume", type="primary"):
+                start(JobSpec(kind=kind_name, dataset=card.get("dataset", ""), resume_from=str(path), **run))
+
+
+def live_view(job_id: int, was_active: bool) -> None:
+    view = live_job(manager, job_id)
+    if was_active and view is not None and not view.active:
+        st.rerun()  # a full rerun turns the automatic refresh off
+
+
+with live_col:
+    jobs = [job.view() for job in manager.jobs()]
+    if not jobs:
+        st.info("No run yet on this server. Choose a preset on the left and press Start.")
+    else:
+        states = [view.state for view in jobs]
+        st.caption(f"On this server: {states.count('running') + states.count('stopping')} training, "
+                   f"{states.count('queued')} waiting, {sum(not view.active for view in jobs)} finished "
+                   f"(at most {manager.max_running} train at a time).")
+        ids = [view.id for view in jobs]
+        asked = st.query_params.get("job")
+        if st.session_state.get("train_job_pick") not in ids:  # a fresh tab: the URL's job, else the live one
+            active = [view.id for view in jobs if view.active]
+            st.session_state["train_job_pick"] = int(asked) if asked and asked.isdigit() and int(asked) in ids \
+                else (active[0] if active else ids[0])
+        labels = {view.id: job_label(view) for view in jobs}
+        job_id = st.selectbox("Run", ids, format_func=labels.get, key="train_job_pick",
+                              help="Every run on this server, newest first: anyone's run can be watched here.")
+        st.query_params["job"] = str(job_id)  # a reload comes back to this run
+        is_active = next(view.active for view in jobs if view.id == job_id)
+        st.fragment(run_every=REFRESH_S if is_active else None)(live_view)(job_id, is_active)

@@ -1,0 +1,146 @@
+"""AppTest of the PixelCNN page: completion, the raster-order animation, the surprise map and sampling, with a
+tiny untrained 28x28 checkpoint (and every shipped PixelCNN opens)."""
+import io
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from genlab import checkpoints
+from genlab.checkpoints import list_checkpoints, save_checkpoint
+from genlab.data import DATASETS, FASHION_CLASSES, dataset_available
+from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
+SHIPPED = list_checkpoints(kind="pixelcnn", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
+TABS = ["Complete", "Watch it draw", "Surprise map", "Sample"]
+
+
+@pytest.fixture
+def tiny_pixelcnn(tmp_path, monkeypatch, user_checkpoint_dir):
+    """A tiny untrained class-conditional 28x28 PixelCNN 'trained on' Fashion-MNIST; no shipped models."""
+    if not dataset_available("fashion-mnist"):
+        pytest.skip("the Fashion-MNIST test images are not on this machine")
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    model = PixelCNN(PixelCNNConfig(channels=4, layers=1, head_channels=4, num_classes=10))
+    save_checkpoint(user_checkpoint_dir / "tiny.safetensors", model, "pixelcnn",
+                    {"dataset": "fashion-mnist", "title": "tiny PixelCNN", "class_names": list(FASHION_CLASSES)})
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def open_page(tab: str | None = None, model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    if tab:
+        at.query_params["pcnn_tab"] = tab
+    run(at)
+    if model:
+        picker = at.selectbox(key="pcnn_model")
+        picker.set_value(next(i for i, label in enumerate(picker.options) if model in label))
+        run(at)
+    return at
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [picture.caption for image in at.get("image") for picture in image.proto.imgs]
+
+
+def test_the_page_opens_with_its_controls(tiny_pixelcnn):
+    at = open_page()
+    assert [label.split(" (")[0] for label in at.selectbox(key="pcnn_model").options] == ["tiny PixelCNN"]
+    for key in ["pcnn_region", "pcnn_class"]:
+        assert at.selectbox(key=key)
+    for key in ["pcnn_n", "pcnn_temperature"]:
+        assert at.slider(key=key)
+    assert at.radio(key="pcnn_source").value == "Test image"
+    assert at.button(key="pcnn_complete")
+    assert "Sneaker" in at.selectbox(key="pcnn_class").options
+
+
+def test_completions_appear_ranked_with_their_log_likelihood(tiny_pixelcnn):
+    at = open_page()
+    at.slider(key="pcnn_n").set_value(3)
+    at.selectbox(key="pcnn_class").set_value(8)  # "Bag"
+    at.button(key="pcnn_complete").click()
+    run(at)
+    assert any("3 completions in" in c for c in captions(at))
+    scores = [float(c) for c in image_captions(at) if c.lstrip("-").replace(".", "", 1).isdigit()]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    result, _ = at.session_state["pcnn_completions"]
+    assert torch.equal(result.images[:, :, :14], result.images[:1, :, :14].expand(3, -1, -1, -1))  # top kept
+
+
+def test_a_rectangle_shows_its_sliders_and_is_completed(tiny_pixelcnn):
+    at = open_page()
+    at.selectbox(key="pcnn_region").set_value("rectangle")
+    run(at)
+    at.slider(key="pcnn_rows").set_value((2, 6))
+    at.slider(key="pcnn_cols").set_value((3, 9))
+    at.slider(key="pcnn_n").set_value(2)
+    at.button(key="pcnn_complete").click()
+    run(at)
+    result, _ = at.session_state["pcnn_completions"]
+    assert len(result.images) == 2
+    assert any("cannot guide it" in c for c in captions(at))
+
+
+def test_watching_the_raster_order_makes_an_animation_and_shows_the_receptive_field(tiny_pixelcnn):
+    at = open_page("Watch it draw")
+    assert at.get("plotly_chart")  # the receptive field picture
+    at.slider(key="pcnn_rf_row").set_value(3)
+    run(at)
+    at.button(key="pcnn_watch").click()
+    run(at)
+    gif = at.session_state["pcnn_gif"]
+    animation = Image.open(io.BytesIO(gif))
+    assert gif[:6] == b"GIF89a" and animation.size == (28 * 8, 28 * 8) and animation.n_frames > 10
+
+
+def test_the_surprise_map_sums_to_the_nll(tiny_pixelcnn):
+    at = open_page("Surprise map")
+    assert at.get("plotly_chart")
+    assert any("nats" in c and "bits per dimension" in c for c in captions(at))
+
+
+def test_unconditional_and_class_conditional_sampling(tiny_pixelcnn):
+    at = open_page("Sample")
+    at.slider(key="pcnn_sample_n").set_value(2)
+    at.selectbox(key="pcnn_sample_class").set_value(3)
+    at.button(key="pcnn_sample").click()
+    run(at)
+    images, _ = at.session_state["pcnn_samples"]
+    assert images.shape == (2, 1, 28, 28)
+    assert any("2 samples in" in c for c in image_captions(at))
+
+
+def test_an_upload_that_is_not_an_image_gets_one_sentence(tiny_pixelcnn):
+    at = open_page()
+    at.radio(key="pcnn_source").set_value("Upload")
+    run(at)
+    at.file_uploader(key="pcnn_upload").upload("broken.png", b"this is not a picture", "image/png")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["That file is not an image that can be read (try a PNG or JPEG)."]
+
+
+@pytest.mark.parametrize("info", SHIPPED, ids=[c.path.parent.name for c in SHIPPED])
+def test_every_shipped_pixelcnn_opens_on_every_tab(info):
+    if not dataset_available(info.dataset):
+        pytest.skip(f"the {info.dataset} test images are not on this machine")
+    at = open_page(model=f"{info.label} · {DATASETS[info.dataset].title}")
+    for tab in TABS:
+        at.query_params["pcnn_tab"] = tab
+        run(at)

@@ -1,0 +1,38 @@
+"""The GAN arithmetic page in Chromium, from the shipped checkpoints: build an equation, see the result image."""
+from pathlib import Path
+
+import pytest
+from e2e_helpers import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "fashion-mnist" / "dcgan.safetensors"
+
+
+def choose(page, key: str, labels: list[str]) -> None:
+    """Pick options of the multiselect with this key, one after another, as a user would."""
+    for label in labels:
+        page.locator(f".st-key-{key} [data-baseweb='select']").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        page.keyboard.press("Escape")
+        wait_for_app(page)
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped DCGAN checkpoint is not there")
+def test_build_an_equation_and_see_the_result(app_server, page):
+    page.goto(f"{app_server}/GAN_arithmetic")
+    page.locator(".st-key-gan_group_a").wait_for(timeout=180_000)  # the first run loads torch and a model
+    wait_for_app(page)
+    assert page.get_by_text("implicit model").count() >= 1
+    assert page.get_by_text("result", exact=True).count() == 0
+
+    choose(page, "gan_group_a", ["#0", "#1", "#2"])
+    choose(page, "gan_group_b", ["#3", "#4", "#5"])
+    choose(page, "gan_group_c", ["#6", "#7", "#8"])
+
+    caption = page.get_by_text("result", exact=True)
+    caption.wait_for(timeout=60_000)
+    result = page.locator("[data-testid='stImageContainer'], [data-testid='stImage']").filter(has=caption).locator("img")
+    result.first.wait_for(timeout=30_000)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth >= 28", arg=result.first.element_handle())
+    assert page.get_by_text("result + noise 8", exact=True).count() == 1

@@ -1,0 +1,34 @@
+"""The PixelCNN page in Chromium: complete the bottom half of a test image and see the ranked completions."""
+import re
+
+import pytest
+from e2e_helpers import wait_for_app
+
+from genlab import checkpoints
+from genlab.checkpoints import list_checkpoints
+
+pytestmark = pytest.mark.e2e
+
+
+def test_completing_an_image_shows_ranked_completions(app_server, page):
+    shipped = list_checkpoints(kind="pixelcnn", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
+    if not shipped:
+        pytest.skip("no shipped PixelCNN checkpoint in checkpoints/")
+    page.goto(f"{app_server}/PixelCNN")
+    button = page.locator(".st-key-pcnn_complete button")
+    button.wait_for(timeout=180_000)  # the first run loads torch, a model and a dataset
+    wait_for_app(page)
+    given = page.get_by_text("what the model is given (grey: hidden)")
+    given.wait_for(timeout=60_000)
+
+    button.click()
+    summary = page.get_by_text(re.compile(r"8 completions in [\d.]+ s, most likely first"))
+    summary.wait_for(timeout=180_000)
+    wait_for_app(page)
+
+    scores = [float(t) for t in page.locator("[data-testid='stImageCaption']").all_inner_texts()
+              if re.fullmatch(r"-?\d+\.\d", t.strip())]
+    assert len(scores) == 8
+    assert scores == sorted(scores, reverse=True)  # ranked by log-likelihood, most likely first
+    completions = page.locator("img[src*='media']")
+    assert completions.count() >= 8 + 2  # the chosen image, what the model is given, the completions

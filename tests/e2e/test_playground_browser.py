@@ -1,0 +1,34 @@
+"""In Chromium: press Play on the GAN playground and see the step counter and the plot change."""
+import pytest
+from e2e_helpers import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+STEP = "[data-testid='stMetricValue']"  # the first metric is the step counter
+FAKE_X = ("() => { const plot = document.querySelector('.st-key-gp_plot .js-plotly-plot');"
+          " const fake = plot && plot.data && plot.data.find(t => t.name === 'generated');"
+          " return fake ? fake.x.slice(0, 20).join(',') : null; }")
+
+
+def step_counter(page) -> int:
+    return int(page.locator(STEP).first.inner_text().replace(",", ""))
+
+
+def test_play_moves_the_step_counter_and_the_generated_points(page, app_server):
+    page.goto(f"{app_server}/GAN_playground", timeout=180_000)
+    wait_for_app(page, timeout_ms=180_000)
+    page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=180_000)
+    page.wait_for_function(f"{FAKE_X} !== null", timeout=60_000)
+    assert step_counter(page) == 0
+    before = page.evaluate(FAKE_X)
+
+    page.locator(".st-key-gp_play label").click()  # Play
+    page.wait_for_function(f"() => parseInt(document.querySelector(\"{STEP}\").innerText) >= 50",
+                           timeout=180_000)
+    page.wait_for_function(f"() => ({FAKE_X})() !== {before!r}", timeout=60_000)  # the fakes moved
+
+    page.locator(".st-key-gp_play label").click()  # Pause
+    page.wait_for_timeout(2000)
+    paused = step_counter(page)
+    page.wait_for_timeout(2000)
+    assert step_counter(page) == paused >= 50

@@ -1,0 +1,78 @@
+"""The Train page in Chromium: a run started in the browser survives a reload and a page switch, is seen by a
+second browser, is never duplicated, and stops (saving its checkpoint) from the Stop button."""
+import re
+
+import pytest
+from e2e_helpers import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def current_step(page, timeout_ms=120_000, above=-1) -> int:
+    """Wait until the progress bar shows a step above `above`; return it."""
+    page.wait_for_function(
+        """(above) => {
+             const bar = document.querySelector("[data-testid='stProgress']");
+             const m = bar && bar.innerText.match(/step ([\\d,]+)/);
+             return m && parseInt(m[1].replace(/,/g, '')) > above;
+           }""", arg=above, timeout=timeout_ms)
+    text = page.locator("[data-testid='stProgress']").inner_text()
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def open_train_page(page, url) -> None:
+    page.goto(f"{url}/Train")
+    page.locator(".st-key-train_start").wait_for(timeout=120_000)  # the first run imports torch: slow
+    wait_for_app(page)
+
+
+def run_label(page) -> str:
+    """The heading of the run on show, without its state: 'Job 1: vae (latent dim 2) on fashion-mnist, trained at 14:05'."""
+    heading = page.locator("h3", has_text=re.compile(r"^Job \d+:")).first
+    heading.wait_for(timeout=120_000)
+    return heading.inner_text().split(" · ")[0]
+
+
+def test_a_run_survives_reload_and_page_switch_without_duplicates(app_server, page, browser):
+    open_train_page(page, app_server)
+    page.locator(".st-key-train_preset").get_by_text("Custom").click()
+    wait_for_app(page)
+    minutes = page.locator(".st-key-train_minutes input")
+    minutes.fill("5")  # long enough to outlast the checks on a slow machine; the test stops it
+    minutes.press("Enter")
+    latent = page.locator(".st-key-train_cfg_vae_latent_dim input")
+    latent.fill("2")
+    latent.press("Enter")
+    wait_for_app(page)
+    page.locator(".st-key-train_start button").click()
+
+    step_before = current_step(page, above=0)
+    label = run_label(page)
+    assert label.startswith("Job 1:")
+
+    page.reload()  # the same browser comes back: same job, still going
+    page.locator(".st-key-train_start").wait_for(timeout=120_000)
+    wait_for_app(page)
+    assert run_label(page) == label
+    assert current_step(page, above=step_before) > step_before
+    assert "1 training, 0 waiting" in page.get_by_text("On this server:").inner_text()
+
+    page.goto(app_server)  # another page, then back
+    page.get_by_text("Pretrained models").wait_for(timeout=120_000)
+    open_train_page(page, app_server)
+    assert run_label(page) == label
+
+    other = browser.new_context().new_page()  # a second student's browser sees the same job
+    try:
+        open_train_page(other, app_server)
+        assert run_label(other) == label
+        current_step(other, above=0)
+        assert "1 training, 0 waiting" in other.get_by_text("On this server:").inner_text()
+    finally:
+        other.context.close()
+
+    page.locator(".st-key-train_stop").get_by_role("button", name="Stop").first.click()  # it saves a checkpoint
+    page.get_by_text("every page's model list shows it now").wait_for(timeout=240_000)
+    assert page.get_by_text("The run was stopped after").count() == 1
+    assert "0 training, 0 waiting, 1 finished" in page.get_by_text("On this server:").inner_text()
+    page.locator(".st-key-train_download").get_by_role("button", name="Download the checkpoint").first.wait_for()
