@@ -22,17 +22,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 
 
+def server_log(user_checkpoints: Path) -> Path:
+    return user_checkpoints.parent / "streamlit.log"
+
+
 @contextlib.contextmanager
-def streamlit_server(user_checkpoints: Path):
-    """`streamlit run app.py` on a free local port, saving trained checkpoints into `user_checkpoints`."""
+def streamlit_server(user_checkpoints: Path, extra_env: dict | None = None):
+    """`streamlit run app.py` on a free local port, saving trained checkpoints into `user_checkpoints`;
+    its output goes to server_log(user_checkpoints)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "GENLAB_USER_CHECKPOINTS": str(user_checkpoints), "PYTHONPATH": str(ROOT)}
-    log = open(user_checkpoints.parent / "streamlit.log", "w")
+    env = {**os.environ, "GENLAB_USER_CHECKPOINTS": str(user_checkpoints), "PYTHONPATH": str(ROOT),
+           **(extra_env or {})}
+    log = open(server_log(user_checkpoints), "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

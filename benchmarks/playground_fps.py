@@ -114,6 +114,8 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
 def set_speed(page, speed: int) -> None:
     """Move the speed slider (1..100, default 25) with the keyboard, then wait for the page to take it."""
     thumb = page.locator(".st-key-gp_speed input[type='range']")
+    if thumb.input_value() == str(speed):
+        return
     thumb.focus()
     thumb.press("Home")
     for _ in range(speed - 1):
@@ -124,7 +126,7 @@ def set_speed(page, speed: int) -> None:
 
 
 def measure_page(page, seconds: float, warmup: float, server_pid: int) -> dict:
-    page.locator(".st-key-gp_play label").click()  # Play
+    page.locator(".st-key-gp_play label").click()  # Play (the page is closed afterwards; no need to pause)
     time.sleep(warmup)
     server, browser = descendants(server_pid), [p for p in descendants(os.getpid()) if p != os.getpid()]
     cpu_before = cpu_seconds(server), cpu_seconds(browser)
@@ -133,8 +135,6 @@ def measure_page(page, seconds: float, warmup: float, server_pid: int) -> dict:
     steps = page.evaluate("window.__steps")
     redraws = page.evaluate("window.__redraws")
     cpu = cpu_seconds(server) - cpu_before[0], cpu_seconds(browser) - cpu_before[1]
-    page.locator(".st-key-gp_play label").click()  # Pause
-    time.sleep(1.5)
     values = [(t, int(v.replace(",", ""))) for t, v in steps]
     frames = max(len(values) - 1, 0)
     elapsed = (values[-1][0] - values[0][0]) / 1000 if frames else seconds
@@ -164,16 +164,20 @@ def browser_benchmark(speeds: list[int], seconds: float, warmup: float) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/GAN_playground", timeout=120000)
-            page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=120000)
-            for speed in speeds:
+            for speed in speeds:  # a fresh page (and session) per row, so each row starts from step 0
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"http://127.0.0.1:{port}/GAN_playground", timeout=180000)
+                page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=180000)
                 set_speed(page, speed)
                 rows.append((speed, measure_page(page, seconds, warmup, server.pid)))
+                page.close()
             browser.close()
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
     print(f"GAN playground in Chromium, ring of 8 Gaussians, default settings, {seconds:g} s per row, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end, torch {torch.__version__}")
     print(f"baseline: bare training loop in this process, same settings: {baseline:.0f} steps/s\n")

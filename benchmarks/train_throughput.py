@@ -5,8 +5,9 @@
 
 Each row is one model at its training resolution and batch size, fed random tensors (so only the model's
 forward and backward passes are timed, not data loading). Rows are measured in interleaved rounds and the
-median is reported, so a busy shared machine slows every row alike; the ratio column compares each row with
-the baseline measured in the same run.
+median is reported, so a busy shared machine slows every row alike; the ratio columns compare each row with
+the baseline measured in the same run. Images per CPU-second (this process's CPU time, all its threads) is
+the steadier figure on a shared machine; on a busy one, --threads 1 avoids threads waiting for each other.
 
 Baseline: the DCGAN of pytorch/examples (dcgan/main.py), re-implemented below from its published
 description: 64x64 RGB images, nz=100, ngf=ndf=64, five ConvTranspose2d layers in G and five Conv2d layers in
@@ -95,7 +96,7 @@ def pytorch_examples_dcgan(device: torch.device) -> Row:
         bce(netD(fake), ones).backward()  # G: make D say "real"
         optG.step()
 
-    return Row("DCGAN, pytorch/examples (64x64x3, nz 100, ngf=ndf 64)", (3, 64, 64), batch,
+    return Row("DCGAN, pytorch/examples (64x64x3, nz 100, ngf=ndf=64)", (3, 64, 64), batch,
                count_parameters(netG) + count_parameters(netD), step, baseline=True)
 
 
@@ -113,24 +114,27 @@ def genlab_dcgan(batch: int) -> Callable[[torch.device], Row]:
 
 ROWS: list[Callable[[torch.device], Row]] = [
     pytorch_examples_dcgan,
+    genlab_dcgan(32),  # the batch size of the shipped checkpoints
     genlab_dcgan(64),
     genlab_dcgan(128),
 ]
 
 
-def measure(row: Row, device: torch.device, seconds: float) -> float:
-    """Images per second of row.step over about `seconds` of wall time (after one warm-up step)."""
+def measure(row: Row, device: torch.device, seconds: float) -> tuple[float, float]:
+    """Images per second of wall time and per second of this process's CPU time, over about `seconds`
+    (after one warm-up step). On a shared machine the CPU-time figure is the steadier one."""
     images = torch.rand(row.batch_size, *row.image_shape, device=device)
     row.step(images)  # warm-up: allocations, cuDNN autotuning
     _sync(device)
-    steps, start = 0, time.perf_counter()
+    steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while True:
         row.step(images)
         steps += 1
         _sync(device)
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and steps >= 3:
-            return steps * row.batch_size / elapsed
+            seen = steps * row.batch_size
+            return seen / elapsed, seen / max(time.process_time() - cpu_start, 1e-9)
 
 
 def _sync(device: torch.device) -> None:
@@ -150,20 +154,26 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rows = [build(device) for build in ROWS]
-    results: dict[str, list[float]] = {row.name + str(row.batch_size): [] for row in rows}
+    results: dict[str, list[tuple[float, float]]] = {row.name + str(row.batch_size): [] for row in rows}
     for round_index in range(args.rounds):
         for row in rows:
             results[row.name + str(row.batch_size)].append(measure(row, device, args.seconds))
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
-    baseline = next(statistics.median(results[r.name + str(r.batch_size)]) for r in rows if r.baseline)
+    def medians(row: Row) -> tuple[float, float]:
+        runs = results[row.name + str(row.batch_size)]
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+    base_wall, base_cpu = next(medians(r) for r in rows if r.baseline)
     print(f"Training throughput on {describe_device(device)}, median of {args.rounds} rounds of {args.seconds:g} s "
           f"(torch {torch.__version__})\n")
-    print(f"| {'model':<58} | {'batch':>5} | {'params':>9} | {'images/s':>9} | {'vs baseline':>11} |")
-    print(f"|{'-' * 60}|{'-' * 7}|{'-' * 11}|{'-' * 11}|{'-' * 13}|")
+    print(f"| {'model':<54} | {'batch':>5} | {'params':>9} | {'images/s':>8} | {'ratio':>8} "
+          f"| {'images/CPU-s':>12} | {'ratio':>8} |")
+    print(f"|{'-' * 56}|{'-' * 7}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 14}|{'-' * 10}|")
     for row in rows:
-        rate = statistics.median(results[row.name + str(row.batch_size)])
-        ratio = "baseline" if row.baseline else f"{rate / baseline:.1f}x"
-        print(f"| {row.name:<58} | {row.batch_size:>5} | {row.parameters:>9,} | {rate:>9.0f} | {ratio:>11} |")
+        wall, cpu = medians(row)
+        ratios = ["baseline"] * 2 if row.baseline else [f"{wall / base_wall:.1f}x", f"{cpu / base_cpu:.1f}x"]
+        print(f"| {row.name:<54} | {row.batch_size:>5} | {row.parameters:>9,} | {wall:>8.0f} | {ratios[0]:>8} "
+              f"| {cpu:>12.0f} | {ratios[1]:>8} |")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,21 @@
 """The cost of watching: how much slower does a model train while the Train page is open and refreshing?
 
-Three ways to train the same model (the default VAE) for the same time, in the same session, interleaved:
-  page open  the job runs in the app's server while Chromium shows the Train page (it refreshes every 1.5 s)
-  no page    the same job with the browser closed right after pressing Start: nobody watches
-  CLI        `python -m genlab train` in its own process: headless, no live extras at all
+One training job (the default VAE) runs in the app's server. Chromium alternates, in windows of a fixed
+length, between showing the Train page (which redraws the curves and the grid every 1.5 s) and showing a
+blank page (nobody watches), in the order ABBA so that slow changes of the machine's load cancel out. The
+job logs its step count twice a second to the server's log, so both states are measured the same way, by
+the job itself. The first seconds of each window (page load or unload) are left out.
 
-Throughput is steps x batch size / training wall time, read from each run's model card. Overhead of watching
-is 1 - (page open) / (no page); the CLI row shows what the job's own live extras (sample grid, held-out
-metrics) cost on top. While the page is open, the script also records how often the progress bar and the
-sample grid changed in the browser.
+Then, for reference, `python -m genlab train` runs the same model headless in its own process (with as many
+CPU threads as the job used) and reports its images per second from its model card.
 
-    .venv/bin/python benchmarks/watch_overhead.py --seconds 60 --repeats 2
+    .venv/bin/python benchmarks/watch_overhead.py --window 20 --rounds 6
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -22,94 +23,116 @@ import tempfile
 import time
 from pathlib import Path
 
-from live_app import (ROOT, chromium, grid_caption, images_per_second, open_train_page, progress_step,
-                      progress_text, read_card, start_run, streamlit_server, wait_for_new_checkpoint)
+from live_app import (ROOT, chromium, grid_caption, images_per_second, open_train_page, progress_step, progress_text,
+                      read_card, server_log, start_run, streamlit_server, wait_idle)
+
+BATCH = 128  # the Train page's default batch size
+STEP_LINE = re.compile(r"job (\d+): step (\d+) at ([\d.]+)")
+THREADS_LINE = re.compile(r"job \d+: training .* (\d+) CPU threads")
 
 
-def watch(page, folder: Path, known: set[Path]) -> tuple[Path, list[float], list[float]]:
-    """Keep the page open until the run's checkpoint appears; note when the progress and the grid changed."""
-    progress_changes, grid_changes, last_progress, last_grid = [], [], None, None
-    while True:
-        new = set(folder.rglob("*.safetensors")) - known
-        if new:
-            return wait_for_new_checkpoint(folder, known), progress_changes, grid_changes
-        text, grid = progress_text(page), grid_caption(page)
-        now = time.monotonic()
+def step_samples(log: Path) -> list[tuple[float, int]]:
+    """(time, step) pairs logged by the job."""
+    return [(float(m.group(3)), int(m.group(2))) for m in STEP_LINE.finditer(log.read_text())]
+
+
+def images_per_s_between(samples: list[tuple[float, int]], start: float, end: float) -> float:
+    """Training speed in [start, end], from the first and last logged steps inside it."""
+    inside = [(t, s) for t, s in samples if start <= t <= end]
+    if len(inside) < 2:
+        return float("nan")
+    (t0, s0), (t1, s1) = inside[0], inside[-1]
+    return (s1 - s0) * BATCH / (t1 - t0)
+
+
+def watch_page(page, until: float) -> tuple[list[float], list[float]]:
+    """Keep the page open until `until`; note when the progress bar and the sample grid changed."""
+    progress, grid, last_progress, last_grid = [], [], None, None
+    while time.time() < until:
+        text, caption = progress_text(page), grid_caption(page)
         if text and text != last_progress:
-            progress_changes.append(now)
+            progress.append(time.time())
             last_progress = text
-        if grid and grid != last_grid:
-            grid_changes.append(now)
-            last_grid = grid
-        time.sleep(0.25)
+        if caption and caption != last_grid:
+            grid.append(time.time())
+            last_grid = caption
+        time.sleep(0.5)
+    return progress, grid
 
 
-def intervals(times: list[float]) -> str:
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    if not gaps:
-        return "-"
-    return f"median {statistics.median(gaps):.1f} s, max {max(gaps):.1f} s ({len(gaps)} changes)"
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in zip(times, times[1:])]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60, help="training time of each run")
-    parser.add_argument("--repeats", type=int, default=2, help="rounds of the three conditions, interleaved")
-    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--window", type=float, default=20, help="seconds per window")
+    parser.add_argument("--rounds", type=int, default=6, help="pairs of windows (page open, no page)")
+    parser.add_argument("--settle", type=float, default=3, help="seconds left out at the start of each window")
+    parser.add_argument("--cli-seconds", type=float, default=60, help="length of the headless CLI reference run")
     args = parser.parse_args()
-    minutes = args.seconds / 60
-    rows = []
+    windows, progress_gaps, grid_gaps = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder) as url, chromium() as browser:
-            for round_index in range(args.repeats):
-                conditions = ["page open", "no page", "CLI"]
-                conditions = conditions[round_index % 3:] + conditions[:round_index % 3]  # vary the order
-                for condition in conditions:
-                    updates = ""
-                    if condition == "CLI":
-                        out = Path(tmp) / f"cli-{round_index}.safetensors"
-                        subprocess.run([sys.executable, "-m", "genlab", "train", "vae", "--dataset", args.dataset,
-                                        "--minutes", f"{minutes:g}", "--batch-size", "128", "--out", str(out)],
-                                       cwd=ROOT, check=True, capture_output=True)
-                        card = read_card(out)
+        with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"}) as url, chromium() as browser:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            open_train_page(page, url)
+            start_run(page, minutes=(2 * args.rounds * args.window) / 60 + 3)
+            while (progress_step(page) or 0) < 1:
+                time.sleep(0.2)
+            for round_index in range(args.rounds):
+                order = ["page open", "no page"] if round_index % 2 == 0 else ["no page", "page open"]
+                for state in order:
+                    start = time.time()
+                    if state == "page open":
+                        page.goto(f"{url}/Train?job=1")
+                        progress, grid = watch_page(page, start + args.window)
+                        progress_gaps += gaps(progress)
+                        grid_gaps += gaps(grid)
                     else:
-                        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                        page = context.new_page()
-                        open_train_page(page, url)
-                        known = set(folder.rglob("*.safetensors"))
-                        start_run(page, minutes)
-                        while progress_step(page) is None:  # the job has started
-                            time.sleep(0.2)
-                        if condition == "no page":
-                            context.close()  # nobody watches any more
-                            path = wait_for_new_checkpoint(folder, known)
-                        else:
-                            path, progress_changes, grid_changes = watch(page, folder, known)
-                            updates = (f"progress: {intervals(progress_changes)}; "
-                                       f"grid: {intervals(grid_changes)}")
-                            context.close()
-                        card = read_card(path)
-                    rows.append((condition, round_index + 1, card["steps"], card["wall_time_s"],
-                                 images_per_second(card), updates))
-                    print(f"  {condition:9} round {round_index + 1}: {images_per_second(card):7.1f} images/s",
-                          file=sys.stderr)
+                        page.goto("about:blank")
+                        time.sleep(max(0.0, start + args.window - time.time()))
+                    windows.append((round_index + 1, state, start + args.settle, start + args.window))
+                    print(f"  round {round_index + 1} {state}", file=sys.stderr)
+            page.goto(f"{url}/Train?job=1")  # stop the job: it saves its checkpoint
+            stop = page.locator(".st-key-train_stop").get_by_role("button", name="Stop").first
+            stop.wait_for(timeout=120_000)
+            stop.click()
+            page.get_by_text("every page's model list shows it now").wait_for(timeout=600_000)
+            wait_idle(page)
+        log_text = server_log(folder).read_text()
+        samples = step_samples(server_log(folder))
+        threads = THREADS_LINE.search(log_text).group(1)
+        cli_out = Path(tmp) / "cli.safetensors"
+        subprocess.run([sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist",
+                        "--minutes", f"{args.cli_seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(cli_out)],
+                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": threads})
+        cli_speed = images_per_second(read_card(cli_out))
 
-    print(f"\nVAE (default config) on {args.dataset}, batch 128, {args.seconds:g} s per run, "
-          f"{args.repeats} interleaved rounds\n")
-    print("| condition | round | steps | train wall s | images/s | browser updates |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for condition, round_index, steps, wall, speed, updates in rows:
-        print(f"| {condition} | {round_index} | {steps} | {wall:.1f} | {speed:.1f} | {updates} |")
-    median = {c: statistics.median(r[4] for r in rows if r[0] == c) for c in ("page open", "no page", "CLI")}
-    print("\n| condition | median images/s | relative to no page |")
-    print("| --- | --- | --- |")
-    for condition, speed in median.items():
-        print(f"| {condition} | {speed:.1f} | {speed / median['no page']:.3f} |")
-    print(f"\nOverhead of an open, refreshing Train page: {1 - median['page open'] / median['no page']:.1%} "
-          f"(target: under 10%). Job vs CLI (live grid and held-out metrics): "
-          f"{1 - median['no page'] / median['CLI']:.1%}.")
+    speeds = [(r, state, images_per_s_between(samples, start, end)) for r, state, start, end in windows]
+    print(f"\nVAE (default config) on fashion-mnist, batch {BATCH}, {threads} CPU thread(s) for training; "
+          f"{args.rounds} rounds of two {args.window:g}-s windows (first {args.settle:g} s of each left out)\n")
+    print("| round | page open: images/s | no page: images/s | ratio |")
+    print("| --- | --- | --- | --- |")
+    ratios = []
+    for r in range(1, args.rounds + 1):
+        on = next(s for rr, state, s in speeds if rr == r and state == "page open")
+        off = next(s for rr, state, s in speeds if rr == r and state == "no page")
+        ratios.append(on / off)
+        print(f"| {r} | {on:.1f} | {off:.1f} | {on / off:.3f} |")
+    on_all = statistics.mean(s for _, state, s in speeds if state == "page open")
+    off_all = statistics.mean(s for _, state, s in speeds if state == "no page")
+    print(f"| mean | {on_all:.1f} | {off_all:.1f} | {on_all / off_all:.3f} |")
+    print(f"\nOverhead of an open, refreshing Train page: {1 - on_all / off_all:.1%} of training speed "
+          f"(median of the per-round ratios: {1 - statistics.median(ratios):.1%}; target under 10%).")
+    print(f"Headless CLI, same model, {threads} thread(s), {args.cli_seconds:g} s, run afterwards: "
+          f"{cli_speed:.1f} images/s (the job without a page: {off_all / cli_speed:.3f} of it).")
+    if progress_gaps and grid_gaps:
+        print(f"While the page was open the progress bar changed every {statistics.median(progress_gaps):.1f} s "
+              f"(median; 90th percentile {sorted(progress_gaps)[int(0.9 * len(progress_gaps))]:.1f} s) and the "
+              f"sample grid every {statistics.median(grid_gaps):.1f} s (90th percentile "
+              f"{sorted(grid_gaps)[int(0.9 * len(grid_gaps))]:.1f} s), as seen by polling twice a second.")
     return 0
 
 

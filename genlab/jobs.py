@@ -39,6 +39,12 @@ from genlab.models import KINDS, get_kind
 from genlab.train import NonFiniteLoss, Trainer, TrainEvent, TrainSettings, evaluate_model
 
 log = logging.getLogger(__name__)
+if not log.handlers:  # a line per job start, end and minute in the server's terminal (GENLAB_JOB_LOG_EVERY_S)
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s genlab.jobs %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 ACTIVE_STATES = ("queued", "running", "stopping")
 FINISHED_STATES = ("done", "failed", "cancelled")
@@ -195,6 +201,18 @@ class Job:
             for name, value in values.items():
                 setattr(self, name, value)
 
+    def request_stop(self) -> None:
+        with self._lock:  # checked and changed together, so a job that has just finished stays finished
+            if self.state in FINISHED_STATES:
+                return
+            self.stop_event.set()
+            self.stopped_by_user = True
+            if self.state == "queued":
+                self.state, self.phase = "cancelled", "stopped before it started"
+                self.finished.set()
+            else:
+                self.state = "stopping"
+
     def record_step(self, event: TrainEvent) -> None:
         with self._lock:
             self.step, self.epoch, self.progress = event.step, event.epoch, event.progress
@@ -285,16 +303,10 @@ class JobManager:
 
     def stop(self, job_id: int) -> None:
         """Ask a job to stop after its current step (it then saves its checkpoint); a queued job is dropped."""
-        with self._lock:
+        with self._lock:  # no queued job starts meanwhile
             job = self._jobs.get(job_id)
-            if job is None or job.state in FINISHED_STATES:
-                return
-            job.stop_event.set()
-            if job.state == "queued":
-                job.set(state="cancelled", phase="stopped before it started", stopped_by_user=True)
-                job.finished.set()
-            else:
-                job.set(state="stopping", stopped_by_user=True)
+            if job is not None:
+                job.request_stop()
 
     def shutdown(self, wait_s: float = 60) -> None:
         """Stop every job and wait (up to wait_s) for their checkpoints to be written."""
@@ -402,7 +414,8 @@ class JobRun:
 
     def __init__(self, job: Job, device: torch.device):
         self.job, self.spec, self.device = job, job.spec, device
-        self.next_extras = self.next_held_out = 0.0
+        self.next_extras = self.next_held_out = self.next_log = 0.0
+        self.log_every_s = float(os.environ.get("GENLAB_JOB_LOG_EVERY_S", 60))
 
     def execute(self) -> None:
         job, spec = self.job, self.spec
@@ -412,6 +425,8 @@ class JobRun:
         trainer = Trainer(self.model, train_set, spec.settings(), device=self.device, optimizers=optimizers,
                           callbacks=[self._on_event], stop=job.stop_event, start_step=before.steps)
         job.set(step=before.steps, start_step=before.steps, phase="training")
+        log.info("job %d: training %s on %s (%s, %d CPU threads)", job.id, spec.kind, spec.dataset, self.device,
+                 torch.get_num_threads())
         self._extras()  # the first frame: what the untrained (or resumed) model makes
         started = time.perf_counter()
         failure = None
@@ -438,6 +453,7 @@ class JobRun:
                         optimizers=trainer.optimizers if finite else None)
         job.set(checkpoint=str(job.checkpoint_path), state="done" if failure is None else "failed",
                 phase="saved" if failure is None else "stopped: the loss was not finite", error=failure)
+        log.info("job %d: saved %s after %d steps", job.id, job.checkpoint_path, trainer.step)
 
     def _build(self, train_set: ImageDataset):
         spec, kind = self.spec, get_kind(self.spec.kind)
@@ -466,6 +482,10 @@ class JobRun:
         if event.kind != "step":
             return
         self.job.record_step(event)
+        if time.perf_counter() >= self.next_log:
+            self.next_log = time.perf_counter() + self.log_every_s
+            log.info("job %d: step %d at %.3f, %.1f images/s", self.job.id, event.step, time.time(),
+                     event.images_per_s)
         if time.perf_counter() >= self.next_extras:
             self._extras()
 

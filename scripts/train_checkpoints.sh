@@ -30,3 +30,13 @@ if [[ "$which" == dcgan || "$which" == all ]]; then
   $py -m genlab train dcgan --dataset digits --epochs 15 --batch-size 32 --lr 5e-4 --half --weights-only \
       --title "DCGAN, 64-D latent" --out checkpoints/digits/dcgan.safetensors
 fi
+if [[ "$which" == pixelcnn || "$which" == all ]]; then
+  # Gated PixelCNN, class-conditional. A 15-minute time budget each, one thread (OMP_NUM_THREADS=1) on a shared
+  # 2-core CPU: a faster or quieter machine trains more steps in the same time (the model card records them).
+  OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset fashion-mnist --num-classes 10 --minutes 15 \
+      --batch-size 32 --lr 2e-3 --half \
+      --title "Gated PixelCNN, class-conditional" --out checkpoints/fashion-mnist/pixelcnn.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset digits --output bernoulli --num-classes 10 --minutes 15 \
+      --batch-size 16 --lr 2e-3 --half --weights-only \
+      --title "Gated PixelCNN, binarized, class-conditional" --out checkpoints/digits/pixelcnn.safetensors
+fi

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -11,6 +12,16 @@ from genlab.models.classifier import Classifier, ClassifierConfig
 from genlab.models.vae import VAE, VAEConfig
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "5_Compare.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    """cache_resource lives as long as the process: each test starts from empty caches."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_play_moves_the_step_counter_and_the_generated_points(page, app_server):
     page.goto(f"{app_server}/GAN_playground", timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
     page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=180_000)
-    page.wait_for_function(f"{FAKE_X} !== null", timeout=60_000)
+    page.wait_for_function(f"() => ({FAKE_X})() !== null", timeout=60_000)
     assert step_counter(page) == 0
     before = page.evaluate(FAKE_X)
 
