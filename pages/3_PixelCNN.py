@@ -13,7 +13,7 @@ from genlab.data import DatasetMissing
 from genlab.explore import fit_drawing
 from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_pil
 from genlab.metrics import nats_to_bits_per_dim
-from genlab.models.pixelcnn import causal_mask, receptive_field_picture
+from genlab.models.pixelcnn import mask_picture, receptive_field_picture
 from genlab.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
 from genlab.ui.common import checkpoint_picker, dataset, device_badge, load_model, model_card, show_error
 from genlab.ui.components import drawing_canvas
@@ -121,8 +121,8 @@ if tabs[0].open:
                 cols = st.slider("Columns to hide", 0, size, (8, 20), key="pcnn_cols")
             count = st.slider("Completions", 1, 16, 8, key="pcnn_n", help="How many different endings to draw.")
             temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_temperature",
-                                    help="Divides the logits: below 1 picks likely grey levels more often (safer, "
-                                         "duller), above 1 flattens the distribution (wilder).")
+                                    help="Divides the logits: below 1 picks likely pixel values more often (safer, "
+                                         "duller), above 1 flattens each pixel's distribution (wilder).")
             label = class_picker("pcnn_class")
             seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
             known = hide_mask(region, size, rows, cols)
@@ -133,16 +133,20 @@ if tabs[0].open:
             if image is not None:
                 st.image(to_pil(torch.where(known, image, 0.5), 5), caption="what the model is given (grey: hidden)",
                          output_format="PNG")
-                if st.button("Complete", key="pcnn_complete", type="primary") and (~known).any():
-                    bar, report = progress_reporter(f"Drawing {int((~known).sum())} pixels per completion…")
-                    start = time.perf_counter()
-                    st.session_state["pcnn_completions"] = complete(
-                        model, image, known, count, temperature=temperature, label=label, generator=seed,
-                        progress=report), time.perf_counter() - start
-                    bar.empty()
+                given = (str(info.path), image.sum().item(), known.sum().item())  # what the results belong to
+                if st.button("Complete", key="pcnn_complete", type="primary"):
+                    if not (~known).any():
+                        st.warning("Hide at least one pixel: the rectangle is empty.")
+                    else:
+                        bar, report = progress_reporter(f"Drawing {int((~known).sum())} pixels per completion…")
+                        start = time.perf_counter()
+                        result = complete(model, image, known, count, temperature=temperature, label=label,
+                                          generator=seed, progress=report)
+                        st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
+                        bar.empty()
                 done = st.session_state.get("pcnn_completions")
-                if done:
-                    result, seconds = done
+                if done and done[0] == given:
+                    _, result, seconds = done
                     st.caption(f"{len(result.images)} completions in {seconds:.1f} s, most likely first. The number "
                                "is log p(image) in nats: the completed image's exact log-likelihood.")
                     for start in range(0, len(result.images), 8):
@@ -183,15 +187,17 @@ if tabs[1].open:
         st.markdown("**What a pixel can see.** A masked kernel looks at the rows above and the pixels to the left; "
                     "mask A (first layer) also hides the pixel itself, mask B (later layers) does not.")
         mask_a, mask_b, field = st.columns([1, 1, 3])
-        mask_a.image(to_pil(causal_mask(5, "A"), 24), caption="mask A, 5x5 (white: seen)", output_format="PNG")
-        mask_b.image(to_pil(causal_mask(5, "B"), 24), caption="mask B, 5x5", output_format="PNG")
+        mask_a.image(to_pil(mask_picture(5, "A"), 24), caption="mask A (5x5): blue weights are used, black ones "
+                     "zeroed; red: the pixel itself, hidden", output_format="PNG")
+        mask_b.image(to_pil(mask_picture(5, "B"), 24), caption="mask B: the centre (violet) is kept; it only carries "
+                     "information from earlier pixels", output_format="PNG")
         with field:
             row = st.slider("Pixel row", 0, size - 1, size // 2, key="pcnn_rf_row")
             col = st.slider("Pixel column", 0, size - 1, size // 2, key="pcnn_rf_col")
             figure = px.imshow(receptive_field_picture(model, row, col), zmin=0, zmax=3, color_continuous_scale=[
                 (0, "#111"), (0.33, "#f39c12"), (0.67, "#3498db"), (1, "#e74c3c")])
             figure.update_layout(coloraxis_showscale=False, height=360, margin=dict(l=0, r=0, t=0, b=0))
-            st.plotly_chart(figure, key="pcnn_rf_plot")
+            st.plotly_chart(figure, key="pcnn_rf_plot", theme=None)
             st.caption("Red: the pixel. Blue: earlier pixels it sees through all the layers. Orange: earlier pixels "
                        "it cannot see (a plain PixelCNN's blind spot, or beyond the layers' reach). Black: later "
                        "pixels, hidden by the masks.")
@@ -213,7 +219,7 @@ if tabs[2].open:
             left.image(to_pil(image, 10), caption="the image", output_format="PNG")
             figure = px.imshow(surprise, color_continuous_scale="Inferno", labels={"color": "nats"})
             figure.update_layout(height=420, margin=dict(l=0, r=0, t=0, b=0))
-            right.plotly_chart(figure, key="pcnn_surprise_plot")
+            right.plotly_chart(figure, key="pcnn_surprise_plot", theme=None)
 
 # -- sampling ---------------------------------------------------------------------------------------------
 if tabs[3].open:

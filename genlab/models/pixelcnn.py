@@ -118,6 +118,17 @@ def causal_mask(kernel_size: int, mask_type: str) -> torch.Tensor:
     return mask
 
 
+def mask_picture(kernel_size: int, mask_type: str) -> torch.Tensor:
+    """(3, k, k) RGB picture of a mask: blue where the kernel looks, black where it is zeroed, and the centre
+    (the pixel being predicted) red when hidden (mask A) or violet when kept (mask B)."""
+    mask = causal_mask(kernel_size, mask_type)  # (k, k)
+    blue, black = torch.tensor([0.20, 0.60, 0.86]), torch.tensor([0.07, 0.07, 0.07])
+    picture = torch.where(mask[..., None] > 0, blue, black)  # (k, k, 3)
+    centre = kernel_size // 2
+    picture[centre, centre] = torch.tensor([0.61, 0.35, 0.71]) if mask_type == "B" else torch.tensor([0.91, 0.30, 0.24])
+    return picture.permute(2, 0, 1)  # (3, k, k)
+
+
 class MaskedConv2d(nn.Conv2d):
     """A k x k convolution whose weights on the current row right of the centre (and on every row below) are
     zeroed, so an output pixel only sees input pixels before it in raster order."""

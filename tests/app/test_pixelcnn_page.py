@@ -79,7 +79,7 @@ def test_completions_appear_ranked_with_their_log_likelihood(tiny_pixelcnn):
     assert any("3 completions in" in c for c in captions(at))
     scores = [float(c) for c in image_captions(at) if c.lstrip("-").replace(".", "", 1).isdigit()]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
-    result, _ = at.session_state["pcnn_completions"]
+    _, result, _ = at.session_state["pcnn_completions"]
     assert torch.equal(result.images[:, :, :14], result.images[:1, :, :14].expand(3, -1, -1, -1))  # top kept
 
 
@@ -92,9 +92,13 @@ def test_a_rectangle_shows_its_sliders_and_is_completed(tiny_pixelcnn):
     at.slider(key="pcnn_n").set_value(2)
     at.button(key="pcnn_complete").click()
     run(at)
-    result, _ = at.session_state["pcnn_completions"]
+    _, result, _ = at.session_state["pcnn_completions"]
     assert len(result.images) == 2
     assert any("cannot guide it" in c for c in captions(at))
+    at.slider(key="pcnn_rows").set_value((5, 5))  # an empty rectangle hides nothing
+    at.button(key="pcnn_complete").click()
+    run(at)
+    assert [w.value for w in at.warning] == ["Hide at least one pixel: the rectangle is empty."]
 
 
 def test_watching_the_raster_order_makes_an_animation_and_shows_the_receptive_field(tiny_pixelcnn):
@@ -134,6 +138,16 @@ def test_an_upload_that_is_not_an_image_gets_one_sentence(tiny_pixelcnn):
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == ["That file is not an image that can be read (try a PNG or JPEG)."]
+    picture = Image.new("L", (40, 40), 255)
+    picture.paste(0, (18, 8, 23, 32))  # a dark stroke on white paper: inverted to light on dark
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    at.file_uploader(key="pcnn_upload").clear().upload("one.png", buffer.getvalue(), "image/png")
+    run(at)
+    assert "as the model sees it" in image_captions(at)
+    at.button(key="pcnn_complete").click()
+    run(at)
+    assert any("8 completions in" in c for c in captions(at))
 
 
 @pytest.mark.parametrize("info", SHIPPED, ids=[c.path.parent.name for c in SHIPPED])
