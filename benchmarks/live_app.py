@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +27,17 @@ def server_log(user_checkpoints: Path) -> Path:
     return user_checkpoints.parent / "streamlit.log"
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def streamlit_server(user_checkpoints: Path, extra_env: dict | None = None):
+def streamlit_server(user_checkpoints: Path, extra_env: dict | None = None, new_session: bool = False):
     """`streamlit run app.py` on a free local port, saving trained checkpoints into `user_checkpoints`;
-    its output goes to server_log(user_checkpoints)."""
+    its output goes to server_log(user_checkpoints). Yields a Server (url, pid). With `new_session` the server
+    gets its own session, hence its own scheduling group (Linux autogroup)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -40,7 +48,7 @@ def streamlit_server(user_checkpoints: Path, extra_env: dict | None = None):
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=new_session)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -51,7 +59,7 @@ def streamlit_server(user_checkpoints: Path, extra_env: dict | None = None):
                 time.sleep(0.5)
         else:
             raise RuntimeError("streamlit did not start")
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -143,3 +151,48 @@ def wait_for_new_checkpoint(folder: Path, known: set[Path], timeout_s: float = 9
 def images_per_second(card: dict) -> float:
     """Training throughput of a run from its model card: steps x batch size / training wall time."""
     return card["steps"] * card["batch_size"] / card["wall_time_s"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CPU time from /proc (Linux), to see who used the processor during a window
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(path: Path) -> list[str] | None:
+    try:
+        text = path.read_text()
+    except OSError:  # the process or thread has gone
+        return None
+    return text[text.rindex(")") + 2:].split()  # fields from the third on: state, ppid, ...
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by one process (all its threads)."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return (int(fields[11]) + int(fields[12])) / TICK if fields else 0.0
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each thread of a process."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = _stat_fields(task / "stat")
+        if fields:
+            found[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
+
+
+def descendants(root: int) -> set[int]:
+    """Every living process below `root`."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(entry / "stat")
+            if fields:
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found

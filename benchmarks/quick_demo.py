@@ -29,7 +29,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder) as url, chromium() as browser:
+        with streamlit_server(folder) as server, chromium() as browser:
+            url = server.url
             page = browser.new_context(viewport={"width": 1400, "height": 1300}).new_page()
             open_train_page(page, url)
             config = {"latent_dim": args.latent_dim} if args.latent_dim else {}

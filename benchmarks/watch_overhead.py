@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from live_app import (ROOT, chromium, grid_caption, images_per_second, open_train_page, progress_step, progress_text,
-                      read_card, server_log, start_run, streamlit_server, wait_idle)
+from live_app import (ROOT, chromium, cpu_seconds, descendants, grid_caption, images_per_second, open_train_page,
+                      progress_step, progress_text, read_card, server_log, start_run, streamlit_server,
+                      thread_cpu_seconds, wait_idle)
 
 BATCH = 128  # the Train page's default batch size
 STEP_LINE = re.compile(r"job (\d+): step (\d+) at ([\d.]+)")
@@ -71,11 +72,19 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=3, help="seconds left out at the start of each window")
     parser.add_argument("--cli-seconds", type=float, default=60, help="length of the headless CLI reference run")
     args = parser.parse_args()
-    windows, progress_gaps, grid_gaps = [], [], []
+    windows, progress_gaps, grid_gaps, cpu = [], [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"}) as url, chromium() as browser:
+        with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"}) as server, chromium() as browser:
+            url = server.url
+
+            def cpu_now() -> tuple[dict[int, float], float]:
+                """CPU seconds so far: per thread of the server, and for the browser (every process this
+                script started except the server)."""
+                browser_pids = descendants(os.getpid()) - descendants(server.pid) - {server.pid}
+                return thread_cpu_seconds(server.pid), sum(cpu_seconds(pid) for pid in browser_pids)
+
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             open_train_page(page, url)
             start_run(page, minutes=(2 * args.rounds * args.window) / 60 + 3)
@@ -85,6 +94,7 @@ def main() -> int:
                 order = ["page open", "no page"] if round_index % 2 == 0 else ["no page", "page open"]
                 for state in order:
                     start = time.time()
+                    cpu_before = cpu_now()
                     if state == "page open":
                         page.goto(f"{url}/Train?job=1")
                         progress, grid = watch_page(page, start + args.window)
@@ -93,6 +103,8 @@ def main() -> int:
                     else:
                         page.goto("about:blank")
                         time.sleep(max(0.0, start + args.window - time.time()))
+                    cpu_after = cpu_now()
+                    cpu[(round_index + 1, state)] = (cpu_before, cpu_after, time.time() - start)
                     windows.append((round_index + 1, state, start + args.settle, start + args.window))
                     print(f"  round {round_index + 1} {state}", file=sys.stderr)
             page.goto(f"{url}/Train?job=1")  # stop the job: it saves its checkpoint
@@ -128,6 +140,25 @@ def main() -> int:
           f"(median of the per-round ratios: {1 - statistics.median(ratios):.1%}; target under 10%).")
     print(f"Headless CLI, same model, {threads} thread(s), {args.cli_seconds:g} s, run afterwards: "
           f"{cli_speed:.1f} images/s (the job without a page: {off_all / cli_speed:.3f} of it).")
+    # Who used the processor: the training thread is the server thread that used the most CPU overall.
+    totals: dict[int, float] = {}
+    for (before, _), (after, _), _ in cpu.values():
+        for tid, seconds in after.items():
+            totals[tid] = totals.get(tid, 0.0) + seconds - before.get(tid, 0.0)
+    trainer_tid = max(totals, key=totals.get)
+    print("\n| state | training thread (cores) | rest of the server (cores) | browser (cores) |")
+    print("| --- | --- | --- | --- |")
+    for state in ("page open", "no page"):
+        parts = []
+        for (r, s_), ((before, browser_before), (after, browser_after), length) in cpu.items():
+            if s_ != state:
+                continue
+            server_delta = sum(after.values()) - sum(before.get(t, 0.0) for t in after)
+            trainer = after.get(trainer_tid, 0.0) - before.get(trainer_tid, 0.0)
+            parts.append((trainer / length, (server_delta - trainer) / length, (browser_after - browser_before) / length))
+        print(f"| {state} | " + " | ".join(f"{statistics.mean(p[i] for p in parts):.2f}" for i in range(3)) + " |")
+    print("(cores = CPU seconds per second of wall time, averaged over the windows of that state; the machine has "
+          f"{os.cpu_count()}.)")
     if progress_gaps and grid_gaps:
         print(f"While the page was open the progress bar changed every {statistics.median(progress_gaps):.1f} s "
               f"(median; 90th percentile {sorted(progress_gaps)[int(0.9 * len(progress_gaps))]:.1f} s) and the "

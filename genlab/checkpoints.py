@@ -23,7 +23,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 import genlab
-from genlab.models import config_to_dict, get_kind
+from genlab.models import KINDS, config_to_dict, get_kind
 
 SHIPPED_DIR = genlab.ROOT / "checkpoints"
 MAX_HEADER_BYTES = 10_000_000  # a real header is a few kB; refuse absurd ones before reading them
@@ -141,15 +141,19 @@ class LoadedCheckpoint:
 
 def read_card(source: str | Path | bytes) -> dict:
     """The model card of a checkpoint, read from the header only (cheap; no tensors are loaded)."""
-    header = _read_header(source)
-    raw = (header.get("__metadata__") or {}).get("genlab")
+    return _card_from_header(_read_header(source), source)
+
+
+def _card_from_header(header: dict, source: str | Path | bytes) -> dict:
+    metadata = header.get("__metadata__")
+    raw = metadata.get("genlab") if isinstance(metadata, dict) else None
     if raw is None:
         raise CheckpointError(f"{_name(source)} is a safetensors file but has no genlab model card.")
     try:
         card = json.loads(raw)
     except json.JSONDecodeError:
         raise CheckpointError(f"{_name(source)} has a damaged model card (its JSON does not parse).") from None
-    if not isinstance(card, dict) or "kind" not in card or not isinstance(card.get("config"), dict):
+    if not isinstance(card, dict) or not isinstance(card.get("kind"), str) or not isinstance(card.get("config"), dict):
         raise CheckpointError(f"{_name(source)} has a model card without a model kind and config.")
     return card
 
@@ -157,14 +161,28 @@ def read_card(source: str | Path | bytes) -> dict:
 def load_checkpoint(source: str | Path | bytes, device: str | torch.device = "cpu",
                     expect_kind: str | None = None) -> LoadedCheckpoint:
     """Load and validate a checkpoint from a path or from uploaded bytes. Raises CheckpointError."""
-    card = read_card(source)
+    header = _read_header(source)
+    card = _card_from_header(header, source)
     if expect_kind and card["kind"] != expect_kind:
-        raise CheckpointError(f"{_name(source)} holds a {card['kind']} model, but this page needs a {expect_kind}.")
+        raise CheckpointError(f"{_name(source)} holds a {card['kind'][:40]} model, but this page needs a "
+                              f"{expect_kind}.")
+    if card["kind"] not in KINDS:
+        raise CheckpointError(f"{_name(source)} holds a model of a kind this genlab does not know "
+                              f"({card['kind'][:40]!r}; it knows {', '.join(sorted(KINDS))}).")
+    kind = get_kind(card["kind"])
     try:
-        kind = get_kind(card["kind"])
-        model = kind.build(kind.config_from_dict(card["config"]))
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: {e}.") from None
+        config = kind.config_from_dict(card["config"])
+        with torch.device("meta"):  # shapes only, no memory: a card must not make us allocate a huge model
+            expected = kind.build(config).state_dict()
+    except ValueError as e:
+        reason = str(e).splitlines()[0][:200].rstrip(".") if str(e) else "its settings are not valid"
+        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: {reason}.") from None
+    except (TypeError, RuntimeError, ArithmeticError):
+        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: its settings are not "
+                              "valid.") from None
+    _check_names_and_shapes(source, card["kind"], expected,
+                            {k: v for k, v in header.items() if k != "__metadata__"})  # before reading any data
+    model = kind.build(config)
     tensors = _read_tensors(source)
     optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
@@ -185,6 +203,23 @@ def load_checkpoint(source: str | Path | bytes, device: str | torch.device = "cp
     model.to(device).eval()
     return LoadedCheckpoint(model=model, card=card, path=None if isinstance(source, bytes) else Path(source),
                             optimizer_tensors=optimizer_tensors)
+
+
+def _check_names_and_shapes(source, kind: str, expected: dict[str, torch.Tensor], entries: dict) -> None:
+    """The header's tensor names and shapes against the model's (optimiser tensors are not the model's)."""
+    weights = {k: v for k, v in entries.items() if not k.startswith(OPTIMIZER_PREFIX)}
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        what = f"misses {missing[0]}" if missing else f"has an unexpected tensor {unexpected[0][:80]}"
+        raise CheckpointError(f"{_name(source)} does not fit a {kind} with its own settings: it {what}.")
+    for name, entry in weights.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
+            raise CheckpointError(f"{_name(source)} is damaged: its header gives {name} no valid shape.")
+        if tuple(shape) != tuple(expected[name].shape):
+            raise CheckpointError(
+                f"{_name(source)} does not fit: {name} has shape {tuple(shape)}, "
+                f"the model needs {tuple(expected[name].shape)}.")
 
 
 def _name(source: str | Path | bytes) -> str:

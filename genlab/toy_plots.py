@@ -13,7 +13,7 @@ from genlab.toy_gan import ToyGAN
 
 REAL, FAKE, LINES = "#111111", "#ff7f0e", "rgba(150, 75, 0, 0.55)"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # curves: D loss blue, G loss orange, ...
-AXIS = {"range": [-PLANE, PLANE], "zeroline": False, "showgrid": False, "fixedrange": True}
+AXIS = {"range": [-PLANE, PLANE], "zeroline": False, "showgrid": False, "fixedrange": True, "constrain": "domain"}
 
 
 def _segments(starts: torch.Tensor, ends: torch.Tensor) -> tuple[list, list]:
@@ -132,5 +132,5 @@ def drawing_figure(drawn: list[tuple[float, float]], height: int = 480) -> go.Fi
               {"type": "scatter", "mode": "markers", "name": "your data (click to remove)",
                "x": drawn_xy[:, 0].tolist(), "y": drawn_xy[:, 1].tolist(),
                "marker": {"size": 11, "color": REAL}, "hovertemplate": "(%{x:.1f}, %{y:.1f})<extra></extra>"}]
-    layout = {**_plane_layout(height), "clickmode": "event+select", "dragmode": "select"}
-    return go.Figure({"data": traces, "layout": layout}, skip_invalid=True)
+    # No dragmode: Streamlit then lets a click select a point; its box tool (in the mode bar) selects an area.
+    return go.Figure({"data": traces, "layout": _plane_layout(height)}, skip_invalid=True)

@@ -102,7 +102,7 @@ with tab_equation:
                 cell.markdown(f"## {sign}")
             cells[6].image(to_pil(result.result, SCALE), caption="result", width=28 * SCALE)
             st.image(pictures(result.variations), width=28 * SCALE,
-                     caption=[f"result + noise {i + 1}" for i in range(len(result.variations))])
+                     caption=[f"variation {i + 1}" for i in range(len(result.variations))])
             st.caption("Each group's picture decodes the mean of its z (not the mean of its pixels, which would be "
                        "a blur). The variations add uniform noise in ±0.25 per dimension to the result, as in the "
                        "DCGAN paper: nearby z decode to similar images.")

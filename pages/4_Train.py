@@ -54,7 +54,8 @@ def config_widgets(kind_name: str) -> dict:
 
 def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: str) -> dict:
     preset = st.radio("Preset", list(PRESETS), key="train_preset", horizontal=True,
-                      help="How long to train. A minute shows recognisable images on a laptop; ten look better.")
+                      help="How long to train. A minute is enough for a VAE to draw recognisable clothes on a "
+                           "laptop's CPU; GANs and PixelCNNs need longer runs.")
     minutes, epochs = PRESETS[preset], None
     if minutes is None:
         unit = st.radio("Train for", ["minutes", "epochs"], key="train_unit", horizontal=True,
@@ -139,7 +140,7 @@ with settings_col:
         path = checkpoint_uploader(kind_name, key="train_resume_upload",
                                    label="Upload a checkpoint to continue (.safetensors)")
         if path is None:
-            picked = checkpoint_picker(kind_name, key="train_resume_pick",
+            picked = checkpoint_picker(kind_name, key="train_resume_pick", upload=False,
                                        help="Shipped checkpoints and yours; a copy continues, the file stays.")
             path = picked.path if picked else None
         try:

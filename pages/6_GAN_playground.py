@@ -55,10 +55,10 @@ def edit_drawing():
 
 if dataset == "drawn":
     st.subheader("Draw your own data")
-    st.caption("Click grid points to add them (drag a box to add an area); click one of your points to remove it. "
-               "Each point becomes a small Gaussian blob.")
+    st.caption("Click grid points to add them and your points to remove them; the box tool above the plot adds "
+               "an area. Each point becomes a small Gaussian blob.")
     st.plotly_chart(toy_plots.drawing_figure(state.gp_drawn), key="gp_draw", on_select=edit_drawing,
-                    selection_mode=("points", "box"), config={"displayModeBar": False})
+                    selection_mode=("points", "box"))
     if st.button("Clear drawing", key="gp_clear"):
         state.gp_drawn = []
         st.rerun()

@@ -80,6 +80,7 @@ def browser():
 def page(browser, request, tmp_path):
     """A fresh browser page; on failure its screenshot is saved under test-artifacts/."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_navigation_timeout(180_000)  # a busy server (a training job, a loaded CI machine)
     page = context.new_page()
     yield page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed

@@ -13,6 +13,7 @@ import torch
 from genlab.checkpoints import CheckpointError, CheckpointInfo, LoadedCheckpoint, list_checkpoints, load_checkpoint
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
+from genlab.ui.upload import checkpoint_uploader
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,17 +48,35 @@ def device_badge() -> None:
     st.caption(f"Running on **{describe_device(device())}**.")
 
 
-def checkpoint_picker(kind: str, key: str, help: str | None = None) -> CheckpointInfo | None:
-    """A selectbox of every readable checkpoint of `kind` (shipped and yours). None (with a message) if none."""
+def checkpoint_picker(kind: str, key: str, help: str | None = None, upload: bool = True) -> CheckpointInfo | None:
+    """A selectbox of every readable checkpoint of `kind` (shipped and yours), and below it an uploader for a
+    checkpoint of that kind (checked, then listed and selected). None (with a message) if there is none."""
     found = [c for c in list_checkpoints(kind=kind) if c.card is not None]
+    uploaded = st.session_state.pop(f"{key}_uploaded", None)  # the path to select after an upload
+    paths = [str(c.path) for c in found]
+    if uploaded in paths:
+        st.session_state[key] = paths.index(uploaded)
     if not found:
         st.warning(f"No {kind} checkpoint was found in checkpoints/ or in your folder. Train one on the Train page "
                    f"or with `python -m genlab train {kind} ...`.")
-        return None
-    labels = [f"{c.label} · {DATASETS[c.dataset].title if c.dataset in DATASETS else c.dataset}" for c in found]
-    index = st.selectbox("Model", range(len(found)), format_func=labels.__getitem__, key=key,
-                         help=help or "Pretrained checkpoints ship with genlab; models you train appear here too.")
-    return found[index]
+        info = None
+    else:
+        labels = [f"{c.label} · {DATASETS[c.dataset].title if c.dataset in DATASETS else c.dataset}" for c in found]
+        if st.session_state.get(key, 0) >= len(found):  # a listed file has gone since the last run
+            st.session_state[key] = 0
+        index = st.selectbox("Model", range(len(found)), format_func=labels.__getitem__, key=key,
+                             help=help or "Pretrained checkpoints ship with genlab; models you train appear here "
+                                          "too.")
+        info = found[index]
+    if upload:
+        with st.expander(f"Upload a {kind} checkpoint"):
+            saved = checkpoint_uploader(kind, key=f"{key}_upload")
+        if saved is not None and str(saved) != (str(info.path) if info else None) \
+                and st.session_state.get(f"{key}_selected_upload") != str(saved):
+            st.session_state[f"{key}_selected_upload"] = str(saved)  # select a new upload once, then let go
+            st.session_state[f"{key}_uploaded"] = str(saved)
+            st.rerun()
+    return info
 
 
 def model_card(checkpoint: LoadedCheckpoint) -> None:

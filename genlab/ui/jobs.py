@@ -157,7 +157,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     figures = loss_figures(view)
     if figures:
         for index, (column, figure) in enumerate(zip(st.columns(len(figures)), figures)):
-            column.plotly_chart(figure, key=f"train_losses_{index}", config={"displayModeBar": False})
+            column.plotly_chart(figure, key=f"train_losses_{index}", config={"staticPlot": True})
         note = "Lines: each training batch (averaged when the run gets long)."
         if view.held_out:
             note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "
@@ -170,7 +170,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
                                           "frame, so you watch the same images improve.")
     latent = latent_figure(view)
     if latent is not None:
-        right.plotly_chart(latent, key="train_latent", config={"displayModeBar": False})
+        right.plotly_chart(latent, key="train_latent", config={"staticPlot": True})
         right.caption(f"Means of q(z|x) for {len(view.latent.points)} test images at step {view.latent.step:,}, "
                       "coloured by class: watch the classes sort themselves out in the 2-D code space.")
     if view.state in ("done", "failed") and view.checkpoint:

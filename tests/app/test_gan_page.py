@@ -56,7 +56,7 @@ def test_equation_from_three_groups_shows_means_result_and_variations(tiny_gan):
     build_equation(at)
     shown = captions(at)
     assert {"mean(z of A)", "mean(z of B)", "mean(z of C)", "result"} <= set(shown)
-    assert sum(c.startswith("result + noise") for c in shown) == 8
+    assert sum(c.startswith("variation ") for c in shown) == 8
     at.multiselect(key="gan_group_b").set_value([]).run()
     assert "result" not in captions(at) and not at.exception
 

@@ -184,3 +184,22 @@ def test_every_shipped_vae_opens_on_every_tab(info):
     for tab in TABS:
         at.query_params["tab"] = tab
         run(at)
+
+
+def test_an_uploaded_checkpoint_is_checked_listed_and_selected(tiny_vaes, tmp_path):
+    from genlab.models.dcgan import DCGAN, DCGANConfig
+    torch.manual_seed(0)
+    mine, gan = tmp_path / "mine.safetensors", tmp_path / "gan.safetensors"
+    save_checkpoint(mine, VAE(VAEConfig.tiny(latent_dim=3)), "vae", {"dataset": "shapes", "title": "my upload"})
+    save_checkpoint(gan, DCGAN(DCGANConfig(latent_dim=8, width=8)), "dcgan", {"dataset": "shapes"})
+    at = open_page()
+    uploader = at.file_uploader(key="vae_model_upload")
+    uploader.upload("gan.safetensors", gan.read_bytes())
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The uploaded file holds a dcgan model, but this page needs a vae."]
+    at.file_uploader(key="vae_model_upload").clear().upload("mine.safetensors", mine.read_bytes())
+    run(at)
+    picker = at.selectbox(key="vae_model")
+    assert len(picker.options) == 3 and "my upload" in picker.format_func(picker.value)
+    assert any("Checked and saved with your models" in s.value for s in at.success)

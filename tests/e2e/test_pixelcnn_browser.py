@@ -25,6 +25,10 @@ def test_completing_an_image_shows_ranked_completions(app_server, page):
     summary = page.get_by_text(re.compile(r"8 completions in [\d.]+ s, most likely first"))
     summary.wait_for(timeout=180_000)
     wait_for_app(page)
+    # The summary arrives before the images stream in: wait until all eight scored captions are there.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stImageCaption']")]
+                 .filter(c => /^-?\\d+\\.\\d$/.test(c.innerText.trim())).length >= 8""", timeout=60_000)
 
     scores = [float(t) for t in page.locator("[data-testid='stImageCaption']").all_inner_texts()
               if re.fullmatch(r"-?\d+\.\d", t.strip())]

@@ -63,6 +63,7 @@ def test_a_run_survives_reload_and_page_switch_without_duplicates(app_server, pa
     assert run_label(page) == label
 
     other = browser.new_context().new_page()  # a second student's browser sees the same job
+    other.set_default_navigation_timeout(180_000)
     try:
         open_train_page(other, app_server)
         assert run_label(other) == label

@@ -1,5 +1,7 @@
 """Background training jobs: lifecycle, stop, checkpoints, resume, NaN failure and the queue."""
 import math
+import os
+import threading
 import time
 
 import pytest
@@ -7,7 +9,7 @@ import torch
 
 from genlab.checkpoints import list_checkpoints, load_checkpoint
 from genlab.data import DATASETS, DatasetSpec, ImageDataset
-from genlab.jobs import JobError, JobManager, JobSpec, LossHistory
+from genlab.jobs import JobError, JobManager, JobRun, JobSpec, LossHistory, training_threads
 from genlab.models import KINDS, ModelKind
 from genlab.models.vae import VAE, VAEConfig
 
@@ -187,3 +189,31 @@ def test_the_loss_history_stays_bounded_and_keeps_the_mean():
     assert all(later - earlier == history.bucket for earlier, later in zip(steps, steps[1:]))
     # Each point is the mean of the steps it covers, so the curve keeps its level.
     assert values["loss"][0] == pytest.approx((1 + history.bucket) / 2)
+
+
+def threads_of_a_new_thread() -> int:
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    reader.start()
+    reader.join()
+    return seen[0]
+
+
+def test_training_uses_all_cores_but_one_and_gives_them_back(manager, monkeypatch):
+    monkeypatch.setenv("GENLAB_TRAIN_THREADS", "3")
+    assert training_threads() == 3
+    monkeypatch.delenv("GENLAB_TRAIN_THREADS")
+    assert training_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
+    seen, build = [], JobRun._build
+
+    def spying_build(self, data):
+        seen.append(torch.get_num_threads())
+        return build(self, data)
+
+    monkeypatch.setattr(JobRun, "_build", spying_build)
+    before = threads_of_a_new_thread()
+    job = manager.submit(tiny_spec(epochs=0.25))
+    assert job.finished.wait(120) and manager.view(job.id).state == "done"
+    if manager.devices[0].type == "cpu":
+        assert seen == [training_threads()]
+    assert threads_of_a_new_thread() == before  # the server's other threads get their cores back

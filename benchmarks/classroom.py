@@ -1,0 +1,334 @@
+"""A whole class on one server: N students in headless Chromium, each working through the pages, while one
+training job runs. Prints p50/p95 time from action to updated image per action, errors, and the server's
+memory and CPU over the lesson.
+
+    .venv/bin/python benchmarks/classroom.py                      # 30 students, 30 minutes
+    .venv/bin/python benchmarks/classroom.py --students 5 --minutes 3
+
+Each student opens the pages in turn and, with a few seconds of thinking between actions:
+  VAE explorer: drags on the latent pad and lets go (the point goes to Python), moves a latent slider;
+  GAN arithmetic: builds an equation of three groups;  PixelCNN: asks for 4 completions of the bottom half;
+  Compare: opens the page (its metrics were computed once beforehand, as a teacher would).
+"Action to updated image" runs from the browser event to the new image (or text) being on screen.
+
+The students' browsers share this machine's cores with the server, which a real class does not (every student
+brings a laptop), so the server runs in its own scheduling group with priority over the browsers
+(`--no-server-priority` turns that off). Only localhost is contacted. It stops by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, cpu_seconds, server_log, streamlit_server
+
+ACTION_TIMEOUT_MS = 60_000
+IDLE_JS = ("() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+           " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')")
+
+
+@dataclass
+class Record:
+    """What every student measured, shared by all of them (one asyncio thread: no lock needed)."""
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    actions_done: int = 0
+
+    def add(self, action: str, seconds: float) -> None:
+        self.times[action].append(seconds)
+        self.actions_done += 1
+
+
+def memory_mb(pid: int) -> float:
+    """Resident memory of the server process (MB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def idle(page, timeout_ms: int = ACTION_TIMEOUT_MS) -> None:
+    await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+
+
+async def check_page(page, who: str, record: Record) -> None:
+    """A student sees an exception box or an error: count it (with the page's own words)."""
+    for selector in ("[data-testid='stException']", "[data-testid='stAlertContentError']"):
+        boxes = page.locator(selector)
+        if await boxes.count():
+            text = (await boxes.first.inner_text())[:200].replace("\n", " ")
+            record.errors.append(f"{who} on {page.url}: {text}")
+
+
+async def image_src(page, selector: str) -> str | None:
+    images = page.locator(selector)
+    return await images.first.get_attribute("src") if await images.count() else None
+
+
+async def wait_new_image(page, selector: str, old: str | None) -> None:
+    """Until the first image matching `selector` has a new source and has loaded."""
+    await page.wait_for_function(
+        """([selector, old]) => { const img = document.querySelector(selector);
+                                  return img && img.getAttribute('src') !== old && img.complete
+                                         && img.naturalWidth > 0; }""",
+        arg=[selector, old], timeout=ACTION_TIMEOUT_MS)
+
+
+# -- the actions ----------------------------------------------------------------------------------------------
+
+async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
+    await page.goto(f"{url}/VAE_explorer?tab=Latent+pad", timeout=ACTION_TIMEOUT_MS)
+    plane = page.locator("canvas.plane")
+    await plane.wait_for(timeout=ACTION_TIMEOUT_MS)
+    await idle(page)
+    await page.wait_for_function("() => window.genlabLatentPad && window.genlabLatentPad.sheetsLoaded >= 1",
+                                 timeout=ACTION_TIMEOUT_MS)
+    await plane.scroll_into_view_if_needed()
+    box = await plane.bounding_box()
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    await page.mouse.move(*at(rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)))
+    await page.mouse.down()
+    await page.mouse.move(*at(rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)), steps=10)
+    received = page.get_by_text(re.compile(r"Python received z\[\d+\] = "))
+    before = await received.first.inner_text() if await received.count() else None
+    start = time.perf_counter()
+    await page.mouse.up()  # the decoded image followed the drag in the browser; now Python gets the point
+    await page.wait_for_function(
+        """(before) => { const el = [...document.querySelectorAll('p, div')].find(
+                             e => e.children.length === 0 && /Python received z\\[\\d+\\] = /.test(e.innerText));
+                         return el && el.innerText !== before; }""", arg=before, timeout=ACTION_TIMEOUT_MS)
+    record.add("VAE: release a drag on the latent pad", time.perf_counter() - start)
+
+
+async def vae_slider(page, url: str, record: Record, rng: random.Random) -> None:
+    await page.goto(f"{url}/VAE_explorer?tab=Sliders", timeout=ACTION_TIMEOUT_MS)
+    thumb = page.locator(".st-key-slider_z0 [role='slider']")
+    await thumb.wait_for(timeout=ACTION_TIMEOUT_MS)
+    await idle(page)
+    selector = ".st-key-sliders_decoded img"
+    await page.locator(selector).first.wait_for(timeout=ACTION_TIMEOUT_MS)
+    old = await image_src(page, selector)
+    start = time.perf_counter()
+    await thumb.press(rng.choice(["ArrowRight", "ArrowLeft"]))
+    await wait_new_image(page, selector, old)
+    record.add("VAE: move a latent slider", time.perf_counter() - start)
+
+
+async def choose(page, key: str, labels: list[str]) -> None:
+    for label in labels:
+        box = page.locator(f".st-key-{key} input[role='combobox']")
+        await box.click()
+        await box.fill(label)
+        await page.get_by_role("option", name=label, exact=True).click()
+        await page.keyboard.press("Escape")
+        await idle(page)
+
+
+async def gan_equation(page, url: str, record: Record, rng: random.Random) -> None:
+    await page.goto(f"{url}/GAN_arithmetic", timeout=ACTION_TIMEOUT_MS)
+    await page.locator(".st-key-gan_group_a input[role='combobox']").wait_for(timeout=ACTION_TIMEOUT_MS)
+    await idle(page)
+    picks = [f"#{i}" for i in rng.sample(range(16), 6)]
+    await choose(page, "gan_group_a", picks[0:2])
+    await choose(page, "gan_group_b", picks[2:4])
+    await choose(page, "gan_group_c", picks[4:5])
+    box = page.locator(".st-key-gan_group_c input[role='combobox']")
+    await box.click()
+    await box.fill(picks[5])
+    option = page.get_by_role("option", name=picks[5], exact=True)
+    start = time.perf_counter()
+    await option.click()  # the last pick completes the equation
+    await page.keyboard.press("Escape")
+    await page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stImageCaption']")]
+                 .some(c => c.innerText.trim() === 'variation 8')""", timeout=ACTION_TIMEOUT_MS)
+    await idle(page)
+    record.add("GAN: complete an equation", time.perf_counter() - start)
+
+
+async def pixelcnn_completions(page, url: str, record: Record, rng: random.Random) -> None:
+    await page.goto(f"{url}/PixelCNN", timeout=ACTION_TIMEOUT_MS)
+    button = page.locator(".st-key-pcnn_complete button")
+    await button.wait_for(timeout=ACTION_TIMEOUT_MS)
+    await idle(page)
+    index = page.locator(".st-key-pcnn_index input")
+    await index.fill(str(rng.randrange(1000)))
+    await index.press("Enter")
+    await idle(page)
+    thumb = page.locator(".st-key-pcnn_n [role='slider']")
+    if await thumb.get_attribute("aria-valuenow") != "4":
+        for _ in range(4):
+            await thumb.press("ArrowLeft")  # 8 -> 4 completions
+        await page.wait_for_function(
+            "() => document.querySelector(\".st-key-pcnn_n [role='slider']\").getAttribute('aria-valuenow') === '4'",
+            timeout=ACTION_TIMEOUT_MS)
+        await idle(page)
+    start = time.perf_counter()
+    await button.click()
+    await page.get_by_text(re.compile(r"4 completions in [\d.]+ s")).wait_for(timeout=ACTION_TIMEOUT_MS)
+    await page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stImageCaption']")]
+                 .filter(c => /^-?\\d+\\.\\d$/.test(c.innerText.trim())).length >= 4""", timeout=ACTION_TIMEOUT_MS)
+    record.add("PixelCNN: 4 completions", time.perf_counter() - start)
+
+
+async def open_compare(page, url: str, record: Record, rng: random.Random) -> None:
+    start = time.perf_counter()
+    await page.goto(f"{url}/Compare", timeout=ACTION_TIMEOUT_MS)
+    await page.locator(".st-key-compare_bars").wait_for(timeout=ACTION_TIMEOUT_MS)
+    record.add("Compare: open the page (metrics cached)", time.perf_counter() - start)
+
+
+SCRIPT = [vae_pad, vae_slider, gan_equation, pixelcnn_completions, open_compare]
+
+
+async def student(number: int, browser, url: str, record: Record, deadline: float, think: tuple[float, float]):
+    rng = random.Random(number)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await asyncio.sleep(rng.uniform(0, think[1]))  # students do not all start in the same second
+    step = 0
+    try:
+        while time.monotonic() < deadline:
+            action = SCRIPT[step % len(SCRIPT)]
+            step += 1
+            try:
+                await action(page, url, record, rng)
+                await check_page(page, f"student {number}", record)
+            except Exception as error:  # a timeout or a missing element: the student saw no result
+                record.errors.append(f"student {number}, {action.__name__}: {str(error).splitlines()[0][:160]}")
+            await asyncio.sleep(rng.uniform(*think))
+    finally:
+        await context.close()
+
+
+async def start_training(browser, url: str, minutes: float) -> None:
+    """The teacher starts one VAE training run on the Train page, long enough to last the lesson."""
+    page = await (await browser.new_context(viewport={"width": 1400, "height": 1000})).new_page()
+    await page.goto(f"{url}/Train", timeout=180_000)
+    await page.locator(".st-key-train_start").wait_for(timeout=180_000)
+    await idle(page, 120_000)
+    await page.locator(".st-key-train_preset").get_by_text("Custom").click()
+    await idle(page)
+    field_ = page.locator(".st-key-train_minutes input")
+    await field_.fill(f"{minutes:g}")
+    await field_.press("Enter")
+    await idle(page)
+    await page.locator(".st-key-train_start button").click()
+    await page.get_by_text(re.compile(r"step [\d,]+")).first.wait_for(timeout=180_000)
+    await page.context.close()
+
+
+async def warm_up(browser, url: str) -> None:
+    """One visit of every page, so the models and datasets are loaded before the class arrives (a teacher
+    opens the app before the lesson)."""
+    record = Record()
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    for action in SCRIPT:
+        await action(page, url, record, random.Random(0))
+    await page.context.close()
+
+
+async def lesson(args, url: str, server_pid: int) -> tuple[Record, list[tuple[float, float, float]]]:
+    from playwright.async_api import async_playwright
+
+    record, samples = Record(), []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        print("warming up (the teacher opens every page once)…", file=sys.stderr)
+        await warm_up(browser, url)
+        await start_training(browser, url, args.minutes + 5)
+        start = time.monotonic()
+        deadline = start + 60 * args.minutes
+
+        async def sample_server():
+            last_cpu, last_t = cpu_seconds(server_pid), time.monotonic()
+            while time.monotonic() < deadline:
+                await asyncio.sleep(10)
+                now_cpu, now_t = cpu_seconds(server_pid), time.monotonic()
+                samples.append((now_t - start, memory_mb(server_pid), (now_cpu - last_cpu) / (now_t - last_t)))
+                last_cpu, last_t = now_cpu, now_t
+                print(f"  {(now_t - start) / 60:5.1f} min: {record.actions_done} actions, {len(record.errors)} "
+                      f"errors, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores", file=sys.stderr)
+
+        samples.append((0.0, memory_mb(server_pid), 0.0))
+        await asyncio.gather(sample_server(), *(student(i, browser, url, record, deadline, (args.think_min,
+                                                                                            args.think_max))
+                                                for i in range(args.students)))
+        await browser.close()
+    return record, samples
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def report(args, record: Record, samples, log_text: str) -> bool:
+    print(f"\n{args.students} students, {args.minutes:g} minutes, think time {args.think_min:g}-{args.think_max:g} s, "
+          f"one VAE training job running; machine: {os.cpu_count()} cores.\n")
+    print("| action | count | p50 (s) | p95 (s) | max (s) |")
+    print("| --- | --- | --- | --- | --- |")
+    every = []
+    for action, times in record.times.items():
+        every += times
+        print(f"| {action} | {len(times)} | {statistics.median(times):.2f} | {percentile(times, 0.95):.2f} | "
+              f"{max(times):.2f} |")
+    if every:
+        print(f"| **all actions** | {len(every)} | {statistics.median(every):.2f} | {percentile(every, 0.95):.2f} | "
+              f"{max(every):.2f} |")
+    tracebacks = log_text.count("Traceback")
+    print(f"\nErrors seen by students: {len(record.errors)}; tracebacks in the server log: {tracebacks}.")
+    for error in record.errors[:20]:
+        print(f"  - {error}")
+    first = samples[0][1]
+    at5 = next((m for t, m, _ in samples if t >= 300), samples[-1][1])
+    end = samples[-1][1]
+    cpu = [c for t, _, c in samples[1:]]
+    print(f"\nServer memory: {first:.0f} MB at the start, {at5:.0f} MB after 5 minutes, {end:.0f} MB at the end "
+          f"({end / at5 - 1:+.1%} against 5 minutes; target within 20%).")
+    if cpu:
+        print(f"Server CPU: {statistics.mean(cpu):.2f} cores on average, {max(cpu):.2f} at most "
+              "(10-second windows; the training thread is part of it).")
+    p95 = percentile(every, 0.95) if every else float("inf")
+    return not record.errors and tracebacks == 0 and p95 < 2.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=30, help="length of the lesson")
+    parser.add_argument("--think-min", type=float, default=5, help="shortest pause between a student's actions (s)")
+    parser.add_argument("--think-max", type=float, default=15, help="longest pause between a student's actions (s)")
+    parser.add_argument("--no-server-priority", action="store_true",
+                        help="let the browsers compete with the server for the cores on equal terms")
+    args = parser.parse_args(argv)
+    subprocess.run([sys.executable, "-m", "genlab", "eval", "--all", "--dataset", "fashion-mnist"], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)  # the teacher computed the Compare metrics once
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "user_checkpoints"
+        folder.mkdir()
+        with streamlit_server(folder, new_session=True) as server:
+            if not args.no_server_priority:
+                try:
+                    Path(f"/proc/{server.pid}/autogroup").write_text("-10")
+                except OSError as error:
+                    print(f"(could not give the server priority: {error})", file=sys.stderr)
+            record, samples = asyncio.run(lesson(args, server.url, server.pid))
+            log_text = server_log(folder).read_text()
+    return 0 if report(args, record, samples, log_text) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
