@@ -105,22 +105,23 @@ async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
     start = time.perf_counter()
     await page.mouse.up()  # the decoded image followed the drag in the browser; now Python gets the point
     await page.wait_for_function(
-        """(before) => { const el = [...document.querySelectorAll('p, div')].find(
-                             e => e.children.length === 0 && /Python received z\\[\\d+\\] = /.test(e.innerText));
+        """(before) => { const el = [...document.querySelectorAll("[data-testid='stImageCaption']")].find(
+                             e => e.innerText.startsWith('Python received z['));
                          return el && el.innerText !== before; }""", arg=before, timeout=ACTION_TIMEOUT_MS)
     record.add("VAE: release a drag on the latent pad", time.perf_counter() - start)
 
 
 async def vae_slider(page, url: str, record: Record, rng: random.Random) -> None:
-    await page.goto(f"{url}/VAE_explorer?tab=Sliders", timeout=ACTION_TIMEOUT_MS)
-    thumb = page.locator(".st-key-slider_z0 [role='slider']")
-    await thumb.wait_for(timeout=ACTION_TIMEOUT_MS)
+    await page.goto(f"{url}/VAE_explorer?tab=Sliders+%26+traversals", timeout=ACTION_TIMEOUT_MS)
+    thumb = page.locator(".st-key-slider_z0 input[type='range']")  # react-aria: a visually hidden range input
+    await thumb.wait_for(state="attached", timeout=ACTION_TIMEOUT_MS)
     await idle(page)
     selector = ".st-key-sliders_decoded img"
     await page.locator(selector).first.wait_for(timeout=ACTION_TIMEOUT_MS)
     old = await image_src(page, selector)
     start = time.perf_counter()
-    await thumb.press(rng.choice(["ArrowRight", "ArrowLeft"]))
+    await thumb.focus()
+    await page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft"]))
     await wait_new_image(page, selector, old)
     record.add("VAE: move a latent slider", time.perf_counter() - start)
 
@@ -166,12 +167,13 @@ async def pixelcnn_completions(page, url: str, record: Record, rng: random.Rando
     await index.fill(str(rng.randrange(1000)))
     await index.press("Enter")
     await idle(page)
-    thumb = page.locator(".st-key-pcnn_n [role='slider']")
-    if await thumb.get_attribute("aria-valuenow") != "4":
+    thumb = page.locator(".st-key-pcnn_n input[type='range']")
+    if await thumb.input_value() != "4":
+        await thumb.focus()
         for _ in range(4):
-            await thumb.press("ArrowLeft")  # 8 -> 4 completions
+            await page.keyboard.press("ArrowLeft")  # 8 -> 4 completions
         await page.wait_for_function(
-            "() => document.querySelector(\".st-key-pcnn_n [role='slider']\").getAttribute('aria-valuenow') === '4'",
+            "() => document.querySelector(\".st-key-pcnn_n input[type='range']\").value === '4'",
             timeout=ACTION_TIMEOUT_MS)
         await idle(page)
     start = time.perf_counter()
@@ -193,7 +195,8 @@ async def open_compare(page, url: str, record: Record, rng: random.Random) -> No
 SCRIPT = [vae_pad, vae_slider, gan_equation, pixelcnn_completions, open_compare]
 
 
-async def student(number: int, browser, url: str, record: Record, deadline: float, think: tuple[float, float]):
+async def student(number: int, browser, url: str, record: Record, deadline: float, think: tuple[float, float],
+                  script: list):
     rng = random.Random(number)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
@@ -201,7 +204,7 @@ async def student(number: int, browser, url: str, record: Record, deadline: floa
     step = 0
     try:
         while time.monotonic() < deadline:
-            action = SCRIPT[step % len(SCRIPT)]
+            action = script[step % len(script)]
             step += 1
             try:
                 await action(page, url, record, rng)
@@ -230,32 +233,33 @@ async def start_training(browser, url: str, minutes: float) -> None:
     await page.context.close()
 
 
-async def warm_up(browser, url: str) -> None:
+async def warm_up(browser, url: str, script: list) -> None:
     """One visit of every page, so the models and datasets are loaded before the class arrives (a teacher
     opens the app before the lesson)."""
     record = Record()
     page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-    for action in SCRIPT:
+    for action in script:
         await action(page, url, record, random.Random(0))
     await page.context.close()
 
 
-async def lesson(args, url: str, server_pid: int) -> tuple[Record, list[tuple[float, float, float]]]:
+async def lesson(url: str, server_pid: int, students: int, minutes: float, think: tuple[float, float],
+                 script: list) -> tuple[Record, list[tuple[float, float, float]]]:
     from playwright.async_api import async_playwright
 
     record, samples = Record(), []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         print("warming up (the teacher opens every page once)…", file=sys.stderr)
-        await warm_up(browser, url)
-        await start_training(browser, url, args.minutes + 5)
+        await warm_up(browser, url, script)
+        await start_training(browser, url, minutes + 5)
         start = time.monotonic()
-        deadline = start + 60 * args.minutes
+        deadline = start + 60 * minutes
 
         async def sample_server():
             last_cpu, last_t = cpu_seconds(server_pid), time.monotonic()
             while time.monotonic() < deadline:
-                await asyncio.sleep(10)
+                await asyncio.sleep(min(10.0, max(0.1, deadline - time.monotonic())))
                 now_cpu, now_t = cpu_seconds(server_pid), time.monotonic()
                 samples.append((now_t - start, memory_mb(server_pid), (now_cpu - last_cpu) / (now_t - last_t)))
                 last_cpu, last_t = now_cpu, now_t
@@ -263,11 +267,32 @@ async def lesson(args, url: str, server_pid: int) -> tuple[Record, list[tuple[fl
                       f"errors, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores", file=sys.stderr)
 
         samples.append((0.0, memory_mb(server_pid), 0.0))
-        await asyncio.gather(sample_server(), *(student(i, browser, url, record, deadline, (args.think_min,
-                                                                                            args.think_max))
-                                                for i in range(args.students)))
+        await asyncio.gather(sample_server(), *(student(i, browser, url, record, deadline, think, script)
+                                                for i in range(students)))
         await browser.close()
     return record, samples
+
+
+def run_lesson(students: int, minutes: float, think: tuple[float, float] = (5, 15), script: list | None = None,
+               server_priority: bool = True) -> tuple[Record, list[tuple[float, float, float]], str]:
+    """Start a server, hold the lesson, stop the server. Returns what the students measured, the server samples
+    (seconds, MB, cores) and the server's log."""
+    script = script or SCRIPT
+    if open_compare in script:  # the teacher computed the Compare metrics once, before the lesson
+        subprocess.run([sys.executable, "-m", "genlab", "eval", "--all", "--dataset", "fashion-mnist"], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "user_checkpoints"
+        folder.mkdir()
+        with streamlit_server(folder, new_session=True) as server:
+            if server_priority:
+                try:
+                    Path(f"/proc/{server.pid}/autogroup").write_text("-10")
+                except OSError as error:
+                    print(f"(could not give the server priority: {error})", file=sys.stderr)
+            record, samples = asyncio.run(lesson(server.url, server.pid, students, minutes, think, script))
+            log_text = server_log(folder).read_text()
+    return record, samples, log_text
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -314,19 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-server-priority", action="store_true",
                         help="let the browsers compete with the server for the cores on equal terms")
     args = parser.parse_args(argv)
-    subprocess.run([sys.executable, "-m", "genlab", "eval", "--all", "--dataset", "fashion-mnist"], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)  # the teacher computed the Compare metrics once
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "user_checkpoints"
-        folder.mkdir()
-        with streamlit_server(folder, new_session=True) as server:
-            if not args.no_server_priority:
-                try:
-                    Path(f"/proc/{server.pid}/autogroup").write_text("-10")
-                except OSError as error:
-                    print(f"(could not give the server priority: {error})", file=sys.stderr)
-            record, samples = asyncio.run(lesson(args, server.url, server.pid))
-            log_text = server_log(folder).read_text()
+    record, samples, log_text = run_lesson(args.students, args.minutes, (args.think_min, args.think_max),
+                                           server_priority=not args.no_server_priority)
     return 0 if report(args, record, samples, log_text) else 1
 
 

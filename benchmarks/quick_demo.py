@@ -65,7 +65,11 @@ def main() -> int:
 
     def gaps(times):
         values = [b - a for a, b in zip(times, times[1:])]
-        return f"median {statistics.median(values):.1f} s, max {max(values):.1f} s" if values else "-"
+        if not values:
+            return "-"
+        worst = max(range(len(values)), key=values.__getitem__)
+        return (f"median {statistics.median(values):.1f} s, max {values[worst]:.1f} s (from {times[worst]:.1f} s "
+                f"to {times[worst + 1]:.1f} s after Start)")
 
     print(f"\nQuick demo: {card['title']}, {card['device']}")
     print("| what | value |")

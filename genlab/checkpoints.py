@@ -36,6 +36,10 @@ class CheckpointError(ValueError):
     """A file that is not a usable genlab checkpoint; the message is one sentence saying why."""
 
 
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint that could not be written (full disk, no permission); one sentence, and an OSError too."""
+
+
 def user_checkpoint_dir() -> Path:
     """Where checkpoints trained in the app are saved (GENLAB_USER_CHECKPOINTS, else user_checkpoints/)."""
     return Path(os.environ.get("GENLAB_USER_CHECKPOINTS", genlab.ROOT / "user_checkpoints"))
@@ -76,18 +80,32 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, kind: str, card: d
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path` (atomic on POSIX)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file in the same folder, then rename it over `path` (atomic on POSIX).
+
+    On failure (a full disk, no permission) the temporary file is removed, any earlier file at `path` is
+    untouched, and CheckpointWriteError says so in one sentence."""
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; a checkpoint is an ordinary file
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            try:
+                Path(tmp).unlink(missing_ok=True)
+            except OSError:
+                pass
+        if isinstance(e, OSError) and not isinstance(e, CheckpointError):
+            reason = (e.strerror or type(e).__name__).rstrip(".").lower()
+            error = CheckpointWriteError(f"'{path.name}' could not be saved ({reason}); any earlier file with "
+                                         "that name is unchanged.")
+            error.errno = e.errno
+            raise error from e
         raise
 
 
@@ -187,15 +205,7 @@ def load_checkpoint(source: str | Path | bytes, device: str | torch.device = "cp
     optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
     expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or unexpected:
-        what = f"misses {missing[0]}" if missing else f"has an unexpected tensor {unexpected[0]}"
-        raise CheckpointError(f"{_name(source)} does not fit a {card['kind']} with its own settings: it {what}.")
-    for name, value in weights.items():
-        if value.shape != expected[name].shape:
-            raise CheckpointError(
-                f"{_name(source)} does not fit: {name} has shape {tuple(value.shape)}, "
-                f"the model needs {tuple(expected[name].shape)}.")
+    for name, value in weights.items():  # names and shapes were checked against the header above
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise CheckpointError(f"{_name(source)} has NaN or infinite weights in {name}.")
         weights[name] = value.to(expected[name].dtype)

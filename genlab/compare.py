@@ -140,7 +140,7 @@ def quality_metrics(images: torch.Tensor, reference: Reference, settings: Compar
     features = extract_features(reference.classifier, images)
     kid_mean, kid_std = kid_from_features(reference.test_features, features, seed=settings.seed)
     precision, recall = precision_recall(reference.test_features[:5000], features[:5000])
-    counts, entropy = class_coverage(predict_classes(reference.classifier, images), len(reference.test.class_names))
+    counts, entropy = class_coverage(predict_classes(reference.classifier, features), len(reference.test.class_names))
     _, distances = nearest_training_images(images[:settings.memorisation_samples], reference.train.images)
     grid_png = base64.b64encode(png_bytes(grid(images[:36], nrow=6, scale=2))).decode()  # same seed, every column
     return {"FID": fid_from_features(reference.test_features, features), "KID": kid_mean, "KID std": kid_std,

@@ -73,6 +73,9 @@ def read_user_image(data: bytes, size: int = 28, invert_light_background: bool =
             picture = probe.convert("L")
     except ImageInputError:
         raise
+    except Image.DecompressionBombError:  # Pillow refuses it before we can read its size
+        raise ImageInputError(f"The image has far more pixels than the {MAX_UPLOAD_PIXELS // 1_000_000} "
+                              "megapixels accepted.") from None
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise ImageInputError("That file is not an image that can be read (try a PNG or JPEG).") from None
     picture = ImageOps.pad(picture, (max(picture.size),) * 2, color=_border_colour(picture))  # square, not stretched

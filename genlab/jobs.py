@@ -390,7 +390,8 @@ class JobManager:
 def _one_sentence(error: Exception) -> str:
     if isinstance(error, (ValueError, CheckpointError, DatasetMissing)):
         return str(error)
-    return f"Training failed: {type(error).__name__}: {error}"
+    detail = str(error).splitlines()[0].rstrip(".") if str(error) else "no message"
+    return f"Training failed with an unexpected {type(error).__name__} ({detail})."
 
 
 def build_config(spec: JobSpec, image_shape: tuple[int, ...]):
@@ -415,6 +416,7 @@ class JobRun:
     def __init__(self, job: Job, device: torch.device):
         self.job, self.spec, self.device = job, job.spec, device
         self.next_extras = self.next_held_out = self.next_log = 0.0
+        self.extras_costs: list[float] = []  # the last few grid costs: one slow frame must not stall the grid
         self.log_every_s = float(os.environ.get("GENLAB_JOB_LOG_EVERY_S", 60))
 
     def execute(self) -> None:
@@ -509,7 +511,9 @@ class JobRun:
         if held_out:
             self.job.record_held_out(step, held_out)
             self.next_held_out = time.perf_counter() + max(HELD_OUT_EVERY_S, held_out_cost / EXTRAS_BUDGET)
-        self.next_extras = time.perf_counter() + max(GRID_EVERY_S, cost / EXTRAS_BUDGET)
+        self.extras_costs = (self.extras_costs + [cost])[-5:]
+        typical = sorted(self.extras_costs)[len(self.extras_costs) // 2]  # the median: robust to one slow frame
+        self.next_extras = time.perf_counter() + max(GRID_EVERY_S, typical / EXTRAS_BUDGET)
 
     def _grid_png(self) -> bytes | None:
         try:

@@ -39,9 +39,11 @@ def extract_features(classifier: nn.Module, images: torch.Tensor, batch_size: in
 
 
 @torch.inference_mode()
-def predict_classes(classifier: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def predict_classes(classifier: nn.Module, features: torch.Tensor) -> torch.Tensor:
+    """Predicted classes (N,) from penultimate features (N, F): only the classifier's last layer runs again."""
     device = next(classifier.parameters()).device
-    return torch.cat([classifier(chunk.to(device)).argmax(1).cpu() for chunk in images.split(batch_size)])
+    classifier.eval()
+    return classifier.head(features.to(device)).argmax(1).cpu()
 
 
 class _PrecomputedFeatures(nn.Module):

@@ -273,7 +273,8 @@ def register_images(arrays: list[np.ndarray], folders: list[str], report: LoadRe
                     source: str, channels: int | None, seed: int = 0) -> UserImages:
     """Split into train/test (a seeded tenth held out), register as dataset `name`, return the summary."""
     if len(arrays) < 2:
-        raise UserDataError(f"At least 2 usable PNG or JPEG images are needed. {report.summary()}")
+        summary = report.summary()
+        raise UserDataError(f"At least 2 usable PNG or JPEG images are needed, but {summary[0].lower()}{summary[1:]}")
     images = to_tensor(arrays, channels)  # (N, C, S, S)
     labels, class_names = class_labels(folders)
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))

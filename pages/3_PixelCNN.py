@@ -15,6 +15,7 @@ from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_
 from genlab.metrics import nats_to_bits_per_dim
 from genlab.models.pixelcnn import mask_picture, receptive_field_picture
 from genlab.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
+from genlab.ui.busy import take_turn
 from genlab.ui.common import checkpoint_picker, dataset, device_badge, load_model, model_card, show_error
 from genlab.ui.components import drawing_canvas
 
@@ -113,20 +114,25 @@ if tabs[0].open:
     with tabs[0]:
         left, right = st.columns([1, 2])
         with left:
-            region = st.selectbox("Hide", HIDE_REGIONS, key="pcnn_region",
+            region = st.selectbox("Hide", HIDE_REGIONS + ("brush",), key="pcnn_region",
                                   help="The hidden pixels are drawn by the model; the others are kept.")
             rows = cols = (0, 0)
             if region == "rectangle":
                 rows = st.slider("Rows to hide", 0, size, (10, 20), key="pcnn_rows")
                 cols = st.slider("Columns to hide", 0, size, (8, 20), key="pcnn_cols")
+            if region == "brush":
+                painted = drawing_canvas(key="pcnn_brush", size=size, display_px=196, stroke=3.0,
+                                         hint="Paint over the part of the image to hide; it shows on the right.")
+                known = painted[0] < 0.25 if painted is not None else torch.ones(size, size, dtype=torch.bool)  # (S, S)
+            else:
+                known = hide_mask(region, size, rows, cols)
             count = st.slider("Completions", 1, 16, 8, key="pcnn_n", help="How many different endings to draw.")
             temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_temperature",
                                     help="Divides the logits: below 1 picks likely pixel values more often (safer, "
                                          "duller), above 1 flattens each pixel's distribution (wilder).")
             label = class_picker("pcnn_class")
             seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
-            known = hide_mask(region, size, rows, cols)
-            if region == "rectangle":
+            if region in ("rectangle", "brush"):
                 st.caption("The model only sees the pixels *before* each hidden one: the known pixels below and "
                            "right of the hole cannot guide it.")
         with right:
@@ -136,14 +142,15 @@ if tabs[0].open:
                 given = (str(info.path), image.sum().item(), known.sum().item())  # what the results belong to
                 if st.button("Complete", key="pcnn_complete", type="primary"):
                     if not (~known).any():
-                        st.warning("Hide at least one pixel: the rectangle is empty.")
+                        st.warning("Hide at least one pixel first: the region to hide is empty.")
                     else:
-                        bar, report = progress_reporter(f"Drawing {int((~known).sum())} pixels per completion…")
-                        start = time.perf_counter()
-                        result = complete(model, image, known, count, temperature=temperature, label=label,
-                                          generator=seed, progress=report)
-                        st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
-                        bar.empty()
+                        with take_turn("pixelcnn", "PixelCNN images"):
+                            bar, report = progress_reporter(f"Drawing {int((~known).sum())} pixels per completion…")
+                            start = time.perf_counter()
+                            result = complete(model, image, known, count, temperature=temperature, label=label,
+                                              generator=seed, progress=report)
+                            st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
+                            bar.empty()
                 done = st.session_state.get("pcnn_completions")
                 if done and done[0] == given:
                     _, result, seconds = done
@@ -178,8 +185,9 @@ if tabs[1].open:
                                    output_format="PNG")
                         bar.progress(done / total, text="Drawing…")
 
-                fast_sample(model, 1, temperature=watch_temperature, label=watch_label,
-                            generator=int(time.time()), progress=show)
+                with take_turn("pixelcnn", "PixelCNN images"):
+                    fast_sample(model, 1, temperature=watch_temperature, label=watch_label,
+                                generator=int(time.time()), progress=show)
                 bar.empty()
                 st.session_state["pcnn_gif"] = gif_bytes(torch.stack(frames), scale=8, ms_per_frame=60, bounce=False)
             if st.session_state.get("pcnn_gif"):
@@ -234,12 +242,13 @@ if tabs[3].open:
                 st.caption("This model is unconditional; one trained with `--num-classes 10` can draw a chosen class.")
             sample_seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_sample_seed")
             if st.button("Sample", key="pcnn_sample", type="primary"):
-                bar, report = progress_reporter(f"Drawing {size * size} pixels per image…")
-                start = time.perf_counter()
-                images = fast_sample(model, n, temperature=sample_temperature, label=sample_label,
-                                     generator=sample_seed, progress=report).images
-                st.session_state["pcnn_samples"] = images.cpu(), time.perf_counter() - start
-                bar.empty()
+                with take_turn("pixelcnn", "PixelCNN images"):
+                    bar, report = progress_reporter(f"Drawing {size * size} pixels per image…")
+                    start = time.perf_counter()
+                    images = fast_sample(model, n, temperature=sample_temperature, label=sample_label,
+                                         generator=sample_seed, progress=report).images
+                    st.session_state["pcnn_samples"] = images.cpu(), time.perf_counter() - start
+                    bar.empty()
         if st.session_state.get("pcnn_samples"):
             images, seconds = st.session_state["pcnn_samples"]
             right.image(grid(images, nrow=8, scale=4), caption=f"{len(images)} samples in {seconds:.1f} s",

@@ -1,6 +1,5 @@
 """Compare the model families side by side: samples from the same seed, likelihoods and sample-quality metrics."""
 import base64
-import threading
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -10,6 +9,7 @@ from genlab.checkpoints import CheckpointError
 from genlab.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
                             generative_checkpoints, load_reference, noise_row, real_data_row)
 from genlab.data import DATASETS, DatasetMissing
+from genlab.ui.busy import take_turn
 from genlab.ui.common import device, device_badge
 
 st.set_page_config(page_title="Compare · genlab", layout="wide")
@@ -21,12 +21,6 @@ st.write(
     "the same data and the same metrics make the trade-offs measurable."
 )
 device_badge()
-
-
-@st.cache_resource(show_spinner=False)
-def metrics_lock() -> threading.Lock:
-    """One computation at a time for the whole server: a second student waits, then reads the cache."""
-    return threading.Lock()
 
 
 @st.cache_resource(show_spinner="Extracting features of the real test images…", max_entries=4)
@@ -71,7 +65,7 @@ if not ready and not st.button("Compute the metrics", key="compare_compute", typ
     st.stop()
 
 try:
-    with metrics_lock():
+    with take_turn("metrics", "model metrics"):  # a second student waits, then reads the cache
         bar = st.progress(0.0, text="Computing metrics (cached afterwards)…")
         rows = [real_data_row(reference, settings)]
         for i, info in enumerate(checkpoints):

@@ -37,7 +37,8 @@ def app_server(tmp_path_factory):
     """`streamlit run app.py` on a free local port; yields its base URL and stops it afterwards."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "GENLAB_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_checkpoints"))}
+    env = {**os.environ, "GENLAB_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_checkpoints")),
+           "GENLAB_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}  # the Compare page's metrics
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

@@ -98,7 +98,12 @@ def test_a_rectangle_shows_its_sliders_and_is_completed(tiny_pixelcnn):
     at.slider(key="pcnn_rows").set_value((5, 5))  # an empty rectangle hides nothing
     at.button(key="pcnn_complete").click()
     run(at)
-    assert [w.value for w in at.warning] == ["Hide at least one pixel: the rectangle is empty."]
+    assert [w.value for w in at.warning] == ["Hide at least one pixel first: the region to hide is empty."]
+    at.selectbox(key="pcnn_region").set_value("brush")  # nothing painted yet: nothing hidden
+    at.button(key="pcnn_complete").click()
+    run(at)
+    assert at.get("bidi_component"), "the brush canvas is not on the page"
+    assert [w.value for w in at.warning] == ["Hide at least one pixel first: the region to hide is empty."]
 
 
 def test_watching_the_raster_order_makes_an_animation_and_shows_the_receptive_field(tiny_pixelcnn):
