@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, cpu_seconds, server_log, streamlit_server
 
@@ -87,11 +88,27 @@ async def wait_new_image(page, selector: str, old: str | None) -> None:
 
 # -- the actions ----------------------------------------------------------------------------------------------
 
-async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
-    await page.goto(f"{url}/VAE_explorer?tab=Latent+pad", timeout=ACTION_TIMEOUT_MS)
-    plane = page.locator("canvas.plane")
-    await plane.wait_for(timeout=ACTION_TIMEOUT_MS)
+async def visit(page, url: str, path: str, ready: str, tab: str | None = None) -> None:
+    """Go to a page as a student does: the first time by its address, then by the sidebar's link (Streamlit
+    switches pages without reloading the browser); then to a tab, and wait until `ready` is there."""
+    if urlparse(page.url).path.strip("/") != path:
+        link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']")
+        if await link.count():
+            await link.first.click()
+        else:
+            await page.goto(f"{url}/{path}", timeout=ACTION_TIMEOUT_MS)
+    if tab:
+        button = page.get_by_role("tab", name=tab, exact=True)
+        await button.wait_for(timeout=ACTION_TIMEOUT_MS)
+        if await button.get_attribute("aria-selected") != "true":
+            await button.click()
+    await page.locator(ready).first.wait_for(state="attached", timeout=ACTION_TIMEOUT_MS)
     await idle(page)
+
+
+async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
+    await visit(page, url, "VAE_explorer", "canvas.plane", tab="Latent pad")
+    plane = page.locator("canvas.plane")
     await page.wait_for_function("() => window.genlabLatentPad && window.genlabLatentPad.sheetsLoaded >= 1",
                                  timeout=ACTION_TIMEOUT_MS)
     await plane.scroll_into_view_if_needed()
@@ -112,10 +129,8 @@ async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
 
 
 async def vae_slider(page, url: str, record: Record, rng: random.Random) -> None:
-    await page.goto(f"{url}/VAE_explorer?tab=Sliders+%26+traversals", timeout=ACTION_TIMEOUT_MS)
+    await visit(page, url, "VAE_explorer", ".st-key-slider_z0 input[type='range']", tab="Sliders & traversals")
     thumb = page.locator(".st-key-slider_z0 input[type='range']")  # react-aria: a visually hidden range input
-    await thumb.wait_for(state="attached", timeout=ACTION_TIMEOUT_MS)
-    await idle(page)
     selector = ".st-key-sliders_decoded img"
     await page.locator(selector).first.wait_for(timeout=ACTION_TIMEOUT_MS)
     old = await image_src(page, selector)
@@ -137,9 +152,12 @@ async def choose(page, key: str, labels: list[str]) -> None:
 
 
 async def gan_equation(page, url: str, record: Record, rng: random.Random) -> None:
-    await page.goto(f"{url}/GAN_arithmetic", timeout=ACTION_TIMEOUT_MS)
-    await page.locator(".st-key-gan_group_a input[role='combobox']").wait_for(timeout=ACTION_TIMEOUT_MS)
-    await idle(page)
+    await visit(page, url, "GAN_arithmetic", ".st-key-gan_group_a input[role='combobox']")
+    for key in ("gan_group_a", "gan_group_b", "gan_group_c"):  # empty the groups of the last visit
+        clear = page.locator(f".st-key-{key} [aria-label='Clear all'], .st-key-{key} [title='Clear all']")
+        if await clear.count():
+            await clear.first.click()
+            await idle(page)
     picks = [f"#{i}" for i in rng.sample(range(16), 6)]
     await choose(page, "gan_group_a", picks[0:2])
     await choose(page, "gan_group_b", picks[2:4])
@@ -159,10 +177,8 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
 
 
 async def pixelcnn_completions(page, url: str, record: Record, rng: random.Random) -> None:
-    await page.goto(f"{url}/PixelCNN", timeout=ACTION_TIMEOUT_MS)
-    button = page.locator(".st-key-pcnn_complete button")
-    await button.wait_for(timeout=ACTION_TIMEOUT_MS)
-    await idle(page)
+    await visit(page, url, "PixelCNN", ".st-key-pcnn_complete button", tab="Complete")
+    button = page.locator(".st-key-pcnn_complete button").first
     index = page.locator(".st-key-pcnn_index input")
     await index.fill(str(rng.randrange(1000)))
     await index.press("Enter")
@@ -187,19 +203,17 @@ async def pixelcnn_completions(page, url: str, record: Record, rng: random.Rando
 
 async def open_compare(page, url: str, record: Record, rng: random.Random) -> None:
     start = time.perf_counter()
-    await page.goto(f"{url}/Compare", timeout=ACTION_TIMEOUT_MS)
-    await page.locator(".st-key-compare_bars").wait_for(timeout=ACTION_TIMEOUT_MS)
+    await visit(page, url, "Compare", ".st-key-compare_bars")
     record.add("Compare: open the page (metrics cached)", time.perf_counter() - start)
 
 
 SCRIPT = [vae_pad, vae_slider, gan_equation, pixelcnn_completions, open_compare]
 
 
-async def student(number: int, browser, url: str, record: Record, deadline: float, think: tuple[float, float],
+async def student(number: int, context, url: str, record: Record, deadline: float, think: tuple[float, float],
                   script: list):
     rng = random.Random(number)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
+    page = await context.new_page()  # a tab of the shared browser context: its own Streamlit session
     await asyncio.sleep(rng.uniform(0, think[1]))  # students do not all start in the same second
     step = 0
     try:
@@ -211,9 +225,10 @@ async def student(number: int, browser, url: str, record: Record, deadline: floa
                 await check_page(page, f"student {number}", record)
             except Exception as error:  # a timeout or a missing element: the student saw no result
                 record.errors.append(f"student {number}, {action.__name__}: {str(error).splitlines()[0][:160]}")
+                print(f"  ! {record.errors[-1]}", file=sys.stderr)
             await asyncio.sleep(rng.uniform(*think))
     finally:
-        await context.close()
+        await page.close()
 
 
 async def start_training(browser, url: str, minutes: float) -> None:
@@ -267,7 +282,8 @@ async def lesson(url: str, server_pid: int, students: int, minutes: float, think
                       f"errors, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores", file=sys.stderr)
 
         samples.append((0.0, memory_mb(server_pid), 0.0))
-        await asyncio.gather(sample_server(), *(student(i, browser, url, record, deadline, think, script)
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})  # shared cache, own sessions
+        await asyncio.gather(sample_server(), *(student(i, context, url, record, deadline, think, script)
                                                 for i in range(students)))
         await browser.close()
     return record, samples

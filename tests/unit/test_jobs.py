@@ -217,3 +217,18 @@ def test_training_uses_all_cores_but_one_and_gives_them_back(manager, monkeypatc
     if manager.devices[0].type == "cpu":
         assert seen == [training_threads()]
     assert threads_of_a_new_thread() == before  # the server's other threads get their cores back
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or not os.path.exists("/proc/self/task"),
+                    reason="per-thread priorities are a Linux feature")
+def test_a_training_thread_runs_at_a_lower_priority_than_the_server(manager, monkeypatch):
+    seen, build = [], JobRun._build
+
+    def spying_build(self, data):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return build(self, data)
+
+    monkeypatch.setattr(JobRun, "_build", spying_build)
+    job = manager.submit(tiny_spec(epochs=0.25))
+    assert job.finished.wait(120) and manager.view(job.id).state == "done"
+    assert seen and seen[0] >= 10 > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
