@@ -12,8 +12,10 @@ Each student opens the pages in turn and, with a few seconds of thinking between
 "Action to updated image" runs from the browser event to the new image (or text) being on screen.
 
 The students' browsers share this machine's cores with the server, which a real class does not (every student
-brings a laptop), so the server runs in its own scheduling group with priority over the browsers
-(`--no-server-priority` turns that off). Only localhost is contacted. It stops by itself.
+brings a laptop, and 30 Chromium tabs need more than these 2 cores), so the browsers run in a scheduling group
+with priority over the server (Linux autogroup; `--no-browser-priority` turns that off): the server gets the CPU
+the browsers leave, less than a real server would have. Times include the browsers' own rendering. Only
+localhost is contacted. It stops by itself.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from urllib.parse import urlparse
 from live_app import CHROMIUM, CHROMIUM_ARGS, ROOT, cpu_seconds, server_log, streamlit_server
 
 ACTION_TIMEOUT_MS = 60_000
+FIRST_VISIT_TIMEOUT_MS = 180_000  # a student's first page load fetches and starts Streamlit's whole front end
 IDLE_JS = ("() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
            " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')")
 
@@ -91,19 +94,20 @@ async def wait_new_image(page, selector: str, old: str | None) -> None:
 async def visit(page, url: str, path: str, ready: str, tab: str | None = None) -> None:
     """Go to a page as a student does: the first time by its address, then by the sidebar's link (Streamlit
     switches pages without reloading the browser); then to a tab, and wait until `ready` is there."""
+    timeout = FIRST_VISIT_TIMEOUT_MS if page.url == "about:blank" else ACTION_TIMEOUT_MS  # the first load is slow
     if urlparse(page.url).path.strip("/") != path:
         link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']")
         if await link.count():
             await link.first.click()
         else:
-            await page.goto(f"{url}/{path}", timeout=ACTION_TIMEOUT_MS)
+            await page.goto(f"{url}/{path}", timeout=timeout)
     if tab:
         button = page.get_by_role("tab", name=tab, exact=True)
-        await button.wait_for(timeout=ACTION_TIMEOUT_MS)
+        await button.wait_for(timeout=timeout)
         if await button.get_attribute("aria-selected") != "true":
             await button.click()
-    await page.locator(ready).first.wait_for(state="attached", timeout=ACTION_TIMEOUT_MS)
-    await idle(page)
+    await page.locator(ready).first.wait_for(state="attached", timeout=timeout)
+    await idle(page, timeout)
 
 
 async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
@@ -155,7 +159,7 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
     await visit(page, url, "GAN_arithmetic", ".st-key-gan_group_a input[role='combobox']")
     for key in ("gan_group_a", "gan_group_b", "gan_group_c"):  # empty the groups of the last visit
         clear = page.locator(f".st-key-{key} [aria-label='Clear all'], .st-key-{key} [title='Clear all']")
-        if await clear.count():
+        if await clear.count() and await clear.first.is_visible():
             await clear.first.click()
             await idle(page)
     picks = [f"#{i}" for i in rng.sample(range(16), 6)]
@@ -211,10 +215,10 @@ SCRIPT = [vae_pad, vae_slider, gan_equation, pixelcnn_completions, open_compare]
 
 
 async def student(number: int, context, url: str, record: Record, deadline: float, think: tuple[float, float],
-                  script: list):
+                  script: list, students: int, arrive_s: float):
     rng = random.Random(number)
     page = await context.new_page()  # a tab of the shared browser context: its own Streamlit session
-    await asyncio.sleep(rng.uniform(0, think[1]))  # students do not all start in the same second
+    await asyncio.sleep(arrive_s * number / max(1, students) + rng.uniform(0, 2))  # a class trickles in
     step = 0
     try:
         while time.monotonic() < deadline:
@@ -259,7 +263,7 @@ async def warm_up(browser, url: str, script: list) -> None:
 
 
 async def lesson(url: str, server_pid: int, students: int, minutes: float, think: tuple[float, float],
-                 script: list) -> tuple[Record, list[tuple[float, float, float]]]:
+                 script: list, arrive_s: float) -> tuple[Record, list[tuple[float, float, float]]]:
     from playwright.async_api import async_playwright
 
     record, samples = Record(), []
@@ -283,14 +287,15 @@ async def lesson(url: str, server_pid: int, students: int, minutes: float, think
 
         samples.append((0.0, memory_mb(server_pid), 0.0))
         context = await browser.new_context(viewport={"width": 1280, "height": 900})  # shared cache, own sessions
-        await asyncio.gather(sample_server(), *(student(i, context, url, record, deadline, think, script)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)  # clicks too: a student waits a minute, then gives up
+        await asyncio.gather(sample_server(), *(student(i, context, url, record, deadline, think, script, students, arrive_s)
                                                 for i in range(students)))
         await browser.close()
     return record, samples
 
 
 def run_lesson(students: int, minutes: float, think: tuple[float, float] = (5, 15), script: list | None = None,
-               server_priority: bool = True) -> tuple[Record, list[tuple[float, float, float]], str]:
+               browser_priority: bool = True, arrive_s: float = 120) -> tuple[Record, list[tuple[float, float, float]], str]:
     """Start a server, hold the lesson, stop the server. Returns what the students measured, the server samples
     (seconds, MB, cores) and the server's log."""
     script = script or SCRIPT
@@ -300,13 +305,13 @@ def run_lesson(students: int, minutes: float, think: tuple[float, float] = (5, 1
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder, new_session=True) as server:
-            if server_priority:
-                try:
-                    Path(f"/proc/{server.pid}/autogroup").write_text("-10")
+        with streamlit_server(folder, new_session=True) as server:  # its own scheduling group
+            if browser_priority:
+                try:  # this process's group: the browsers it starts are in it too
+                    Path("/proc/self/autogroup").write_text("-10")
                 except OSError as error:
-                    print(f"(could not give the server priority: {error})", file=sys.stderr)
-            record, samples = asyncio.run(lesson(server.url, server.pid, students, minutes, think, script))
+                    print(f"(could not give the browsers priority: {error})", file=sys.stderr)
+            record, samples = asyncio.run(lesson(server.url, server.pid, students, minutes, think, script, arrive_s))
             log_text = server_log(folder).read_text()
     return record, samples, log_text
 
@@ -352,11 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30, help="length of the lesson")
     parser.add_argument("--think-min", type=float, default=5, help="shortest pause between a student's actions (s)")
     parser.add_argument("--think-max", type=float, default=15, help="longest pause between a student's actions (s)")
-    parser.add_argument("--no-server-priority", action="store_true",
+    parser.add_argument("--arrive", type=float, default=120, help="seconds over which the students arrive")
+    parser.add_argument("--no-browser-priority", action="store_true",
                         help="let the browsers compete with the server for the cores on equal terms")
     args = parser.parse_args(argv)
     record, samples, log_text = run_lesson(args.students, args.minutes, (args.think_min, args.think_max),
-                                           server_priority=not args.no_server_priority)
+                                           browser_priority=not args.no_browser_priority, arrive_s=args.arrive)
     return 0 if report(args, record, samples, log_text) else 1
 
 

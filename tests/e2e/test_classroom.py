@@ -16,8 +16,8 @@ def test_three_students_and_a_training_job_share_the_server_without_errors():
     if not Path(classroom.CHROMIUM).exists():
         pytest.skip("no Chromium: install it with `apt-get install chromium`")
     script = [classroom.vae_pad, classroom.vae_slider, classroom.gan_equation, classroom.pixelcnn_completions]
-    record, samples, log_text = classroom.run_lesson(students=3, minutes=1.0, think=(1, 3), script=script,
-                                                     server_priority=False)
+    record, samples, log_text = classroom.run_lesson(students=3, minutes=1.0, think=(1, 3), script=script, arrive_s=5,
+                                                     browser_priority=False)
     assert record.errors == []
     assert "Traceback" not in log_text, log_text[-3000:]
     done = set(record.times)

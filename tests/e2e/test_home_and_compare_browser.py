@@ -20,7 +20,8 @@ def test_the_home_page_lists_the_pages_and_models_and_its_links_open_them(app_se
     for title in ("VAE explorer", "GAN arithmetic", "PixelCNN", "Train", "Compare", "GAN playground"):
         assert page.locator("[data-testid='stPageLink']").filter(has_text=title).count() >= 1, title
     assert page.get_by_text(re.compile(r"Running on")).count() >= 1
-    assert page.locator("[data-testid='stDataFrame']").count() >= 2  # pretrained models and datasets
+    page.get_by_role("heading", name="Pretrained models").scroll_into_view_if_needed()
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)  # drawn once it is on screen
 
     page.locator("[data-testid='stMain'] [data-testid='stPageLink']").filter(has_text="GAN playground").click()
     page.wait_for_url(re.compile(r"/GAN_playground"), timeout=60_000)
@@ -42,13 +43,15 @@ def test_compare_computes_the_table_and_the_charts_for_fashion_mnist(app_server,
         field.fill(str(value))
         field.press("Enter")
         wait_for_app(page)
+    page.locator(".st-key-compare_compute button, .st-key-compare_bars").first.wait_for(timeout=120_000)
     button = page.locator(".st-key-compare_compute button").first
     if button.count():  # not cached from an earlier run with the same settings
         button.click()
     page.locator(".st-key-compare_bars").wait_for(timeout=480_000)
     wait_for_app(page, timeout_ms=120_000)
-    table = page.locator("[data-testid='stDataFrame']").first
-    table.wait_for()
-    headers = table.inner_text()
-    assert "real data" in headers and "pure noise" in headers
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)  # the metric table
+    page.locator(".st-key-compare_bars").scroll_into_view_if_needed()  # charts are drawn once on screen
+    page.locator(".st-key-compare_bars svg text").first.wait_for(state="attached", timeout=60_000)
+    bars = page.locator(".st-key-compare_bars").text_content()  # the chart's SVG text: a bar per column
+    assert "real data" in bars and "pure noise" in bars
     assert page.locator("[data-testid='stException']").count() == 0
