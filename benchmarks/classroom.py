@@ -46,7 +46,8 @@ IDLE_JS = ("() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
 class Record:
     """What every student measured, shared by all of them (one asyncio thread: no lock needed)."""
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what a page showed: an exception or an error box
+    timeouts: list[str] = field(default_factory=list)  # actions whose result did not appear within the limit
     actions_done: int = 0
 
     def add(self, action: str, seconds: float) -> None:
@@ -137,10 +138,12 @@ async def vae_slider(page, url: str, record: Record, rng: random.Random) -> None
     thumb = page.locator(".st-key-slider_z0 input[type='range']")  # react-aria: a visually hidden range input
     selector = ".st-key-sliders_decoded img"
     await page.locator(selector).first.wait_for(timeout=ACTION_TIMEOUT_MS)
-    old = await image_src(page, selector)
+    old, value = await image_src(page, selector), await thumb.input_value()
+    key = "ArrowLeft" if float(value) > 0 else "ArrowRight"  # stay inside the slider's range
     start = time.perf_counter()
-    await thumb.focus()
-    await page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft"]))
+    await thumb.press(key)
+    if await thumb.input_value() == value:  # the tab was redrawn under the key press: press again
+        await thumb.press(key)
     await wait_new_image(page, selector, old)
     record.add("VAE: move a latent slider", time.perf_counter() - start)
 
@@ -228,8 +231,9 @@ async def student(number: int, context, url: str, record: Record, deadline: floa
                 await action(page, url, record, rng)
                 await check_page(page, f"student {number}", record)
             except Exception as error:  # a timeout or a missing element: the student saw no result
-                record.errors.append(f"student {number}, {action.__name__}: {str(error).splitlines()[0][:160]}")
-                print(f"  ! {record.errors[-1]}", file=sys.stderr)
+                record.timeouts.append(f"student {number}, {action.__name__}: {str(error).splitlines()[0][:160]}")
+                print(f"  ! {record.timeouts[-1]}", file=sys.stderr)
+                await check_page(page, f"student {number}", record)
             await asyncio.sleep(rng.uniform(*think))
     finally:
         await page.close()
@@ -283,19 +287,23 @@ async def lesson(url: str, server_pid: int, students: int, minutes: float, think
                 samples.append((now_t - start, memory_mb(server_pid), (now_cpu - last_cpu) / (now_t - last_t)))
                 last_cpu, last_t = now_cpu, now_t
                 print(f"  {(now_t - start) / 60:5.1f} min: {record.actions_done} actions, {len(record.errors)} "
-                      f"errors, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores", file=sys.stderr)
+                      f"errors, {len(record.timeouts)} timeouts, server {samples[-1][1]:.0f} MB, "
+                      f"{samples[-1][2]:.2f} cores", file=sys.stderr)
 
         samples.append((0.0, memory_mb(server_pid), 0.0))
         context = await browser.new_context(viewport={"width": 1280, "height": 900})  # shared cache, own sessions
         context.set_default_timeout(ACTION_TIMEOUT_MS)  # clicks too: a student waits a minute, then gives up
-        await asyncio.gather(sample_server(), *(student(i, context, url, record, deadline, think, script, students, arrive_s)
-                                                for i in range(students)))
+        await asyncio.gather(sample_server(), *(
+            student(i, context, url, record, deadline, think, script, students, arrive_s) for i in range(students)))
         await browser.close()
     return record, samples
 
 
+Samples = list[tuple[float, float, float]]  # (seconds into the lesson, server MB, server cores)
+
+
 def run_lesson(students: int, minutes: float, think: tuple[float, float] = (5, 15), script: list | None = None,
-               browser_priority: bool = True, arrive_s: float = 120) -> tuple[Record, list[tuple[float, float, float]], str]:
+               browser_priority: bool = True, arrive_s: float = 120) -> tuple[Record, Samples, str]:
     """Start a server, hold the lesson, stop the server. Returns what the students measured, the server samples
     (seconds, MB, cores) and the server's log."""
     script = script or SCRIPT
@@ -335,8 +343,9 @@ def report(args, record: Record, samples, log_text: str) -> bool:
         print(f"| **all actions** | {len(every)} | {statistics.median(every):.2f} | {percentile(every, 0.95):.2f} | "
               f"{max(every):.2f} |")
     tracebacks = log_text.count("Traceback")
-    print(f"\nErrors seen by students: {len(record.errors)}; tracebacks in the server log: {tracebacks}.")
-    for error in record.errors[:20]:
+    print(f"\nErrors shown to students: {len(record.errors)}; tracebacks in the server log: {tracebacks}; actions "
+          f"whose result did not appear within {ACTION_TIMEOUT_MS // 1000} s: {len(record.timeouts)}.")
+    for error in (record.errors + record.timeouts)[:20]:
         print(f"  - {error}")
     first = samples[0][1]
     at5 = next((m for t, m, _ in samples if t >= 300), samples[-1][1])
@@ -348,7 +357,7 @@ def report(args, record: Record, samples, log_text: str) -> bool:
         print(f"Server CPU: {statistics.mean(cpu):.2f} cores on average, {max(cpu):.2f} at most "
               "(10-second windows; the training thread is part of it).")
     p95 = percentile(every, 0.95) if every else float("inf")
-    return not record.errors and tracebacks == 0 and p95 < 2.0
+    return not record.errors and not record.timeouts and tracebacks == 0 and p95 < 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
