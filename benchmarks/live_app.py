@@ -1,6 +1,6 @@
 """Helpers for the benchmarks that drive the real app: a `streamlit run app.py` server and Debian's Chromium.
 
-Used by benchmarks/watch_overhead.py and benchmarks/quick_demo.py (not a benchmark by itself).
+Used by the benchmarks that drive the app in Chromium (not a benchmark by itself).
 """
 from __future__ import annotations
 

@@ -17,24 +17,27 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 
 from genlab.toy_data import toy_dataset  # noqa: E402
 from genlab.toy_gan import ToyGAN, ToyGANConfig, count_modes, one_thread  # noqa: E402
 
-CHROMIUM = os.environ.get("GENLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+from live_app import chromium, cpu_seconds, descendants, streamlit_server  # noqa: E402
+
+
+def cpu_of(pids) -> float:
+    """CPU seconds used so far by these processes (all their threads)."""
+    return sum(cpu_seconds(pid) for pid in pids)
+
 
 # Runs in the page: records every new value of the step counter and every Plotly redraw of the main plot.
 WATCH_JS = """() => {
@@ -55,62 +58,6 @@ WATCH_JS = """() => {
 }"""
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2:].split()  # the fields after "pid (name)"
-
-
-def descendants(root: int) -> list[int]:
-    """root and every process below it (Linux /proc; empty elsewhere)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))):
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = [root], [root]
-    while frontier:
-        children = [pid for pid, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by these processes (all their threads)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        if fields := _proc_stat(pid):
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GENLAB_OFFLINE": "1"})
-    for _ in range(240):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
-    raise RuntimeError(f"streamlit did not start; see {log_path}")
-
-
 def set_speed(page, speed: int) -> None:
     """Move the speed slider (1..100, default 25) with the keyboard, then wait for the page to take it."""
     thumb = page.locator(".st-key-gp_speed input[type='range']")
@@ -128,13 +75,14 @@ def set_speed(page, speed: int) -> None:
 def measure_page(page, seconds: float, warmup: float, server_pid: int) -> dict:
     page.locator(".st-key-gp_play label").click()  # Play (the page is closed afterwards; no need to pause)
     time.sleep(warmup)
-    server, browser = descendants(server_pid), [p for p in descendants(os.getpid()) if p != os.getpid()]
-    cpu_before = cpu_seconds(server), cpu_seconds(browser)
+    server = descendants(server_pid) | {server_pid}
+    browser = descendants(os.getpid()) - server
+    cpu_before = cpu_of(server), cpu_of(browser)
     page.evaluate(WATCH_JS)
     time.sleep(seconds)
     steps = page.evaluate("window.__steps")
     redraws = page.evaluate("window.__redraws")
-    cpu = cpu_seconds(server) - cpu_before[0], cpu_seconds(browser) - cpu_before[1]
+    cpu = cpu_of(server) - cpu_before[0], cpu_of(browser) - cpu_before[1]
     values = [(t, int(v.replace(",", ""))) for t, v in steps]
     frames = max(len(values) - 1, 0)
     elapsed = (values[-1][0] - values[0][0]) / 1000 if frames else seconds
@@ -158,26 +106,18 @@ def browser_benchmark(speeds: list[int], seconds: float, warmup: float) -> None:
     from playwright.sync_api import sync_playwright
 
     baseline = bare_steps_per_second()
-    port = free_port()
-    server = start_server(port, Path("/tmp") / f"genlab_playground_bench_{port}.log")
     rows = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "user_checkpoints"
+        folder.mkdir()
+        with streamlit_server(folder, {"GENLAB_OFFLINE": "1"}) as server, chromium() as browser:
             for speed in speeds:  # a fresh page (and session) per row, so each row starts from step 0
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"http://127.0.0.1:{port}/GAN_playground", timeout=180000)
+                page.goto(f"{server.url}/GAN_playground", timeout=180000)
                 page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=180000)
                 set_speed(page, speed)
                 rows.append((speed, measure_page(page, seconds, warmup, server.pid)))
                 page.close()
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     print(f"GAN playground in Chromium, ring of 8 Gaussians, default settings, {seconds:g} s per row, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end, torch {torch.__version__}")
     print(f"baseline: bare training loop in this process, same settings: {baseline:.0f} steps/s\n")
