@@ -7,8 +7,9 @@
 Browser mode starts `streamlit run app.py` on a free localhost port, opens the playground in Debian's Chromium
 (/usr/bin/chromium through playwright), sets the speed slider, presses Play and watches the page: a frame is a
 new value of the step counter (each frame trains, then redraws the plot and the counter), and a plot redraw is a
-Plotly `plotly_afterplot` event. The baseline is the same training, default settings, in a bare loop in this
-process (no page, no drawing): the ratio says what share of that speed the live page keeps.
+new picture of the plane shown (its image source changed and finished loading). The baseline is the same
+training, default settings, in a bare loop in this process (no page, no drawing): the ratio says what share of
+that speed the live page keeps.
 
 Modes mode trains the non-saturating GAN with default settings on the ring of 8 Gaussians for 5,000 steps per
 seed and counts covered modes on 2,000 fresh samples every 250 steps (see genlab.toy_gan.count_modes).
@@ -39,18 +40,18 @@ def cpu_of(pids) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-# Runs in the page: records every new value of the step counter and every Plotly redraw of the main plot.
+# Runs in the page: records every new value of the step counter and every new picture of the plane.
 WATCH_JS = """() => {
-  window.__steps = []; window.__redraws = 0; window.__watched = null;
+  window.__steps = []; window.__redraws = 0; window.__source = null;
   const read = () => {
     const value = document.querySelector("[data-testid='stMetricValue']");
     const text = value ? value.innerText.trim() : null;
     const last = window.__steps.length ? window.__steps[window.__steps.length - 1][1] : null;
     if (text !== null && text !== last) window.__steps.push([performance.now(), text]);
-    const plot = document.querySelector(".st-key-gp_plot .js-plotly-plot");
-    if (plot && plot !== window.__watched && plot.on) {
-      window.__watched = plot;
-      plot.on("plotly_afterplot", () => { window.__redraws += 1; });
+    const plane = document.querySelector(".st-key-gp_plot img");
+    if (plane && plane.complete && plane.src !== window.__source) {
+      window.__source = plane.src;
+      window.__redraws += 1;
     }
     requestAnimationFrame(read);
   };
@@ -114,7 +115,7 @@ def browser_benchmark(speeds: list[int], seconds: float, warmup: float) -> None:
             for speed in speeds:  # a fresh page (and session) per row, so each row starts from step 0
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"{server.url}/GAN_playground", timeout=180000)
-                page.wait_for_selector(".st-key-gp_plot .js-plotly-plot", timeout=180000)
+                page.wait_for_selector(".st-key-gp_plot img", timeout=180000)
                 set_speed(page, speed)
                 rows.append((speed, measure_page(page, seconds, warmup, server.pid)))
                 page.close()

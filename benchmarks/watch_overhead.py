@@ -11,6 +11,11 @@ own. A last table splits the CPU time between the training thread, the rest of t
 Then, for reference, `python -m genlab train` runs the same model headless in its own process (with as many
 CPU threads as the job used) and reports its images per second from its model card.
 
+The server runs in a session of its own, as when a teacher starts it from a terminal and opens the page in the
+desktop's browser: Linux then schedules the two as separate groups (autogroup), so the training thread's lower
+priority (genlab.jobs.TRAINING_NICE) ranks it below the server's other threads, not below the browser.
+`--same-session` puts the server in the browser's group instead, where the browser preempts the training thread.
+
     .venv/bin/python benchmarks/watch_overhead.py --window 20 --rounds 6
 """
 from __future__ import annotations
@@ -73,12 +78,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6, help="pairs of windows (page open, no page)")
     parser.add_argument("--settle", type=float, default=3, help="seconds left out at the start of each window")
     parser.add_argument("--cli-seconds", type=float, default=60, help="length of the headless CLI reference run")
+    parser.add_argument("--same-session", action="store_true",
+                        help="run the server in the browser's scheduling group (see above)")
     args = parser.parse_args()
     windows, progress_gaps, grid_gaps, cpu = [], [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"}) as server, chromium() as browser:
+        with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"},
+                              new_session=not args.same_session) as server, chromium() as browser:
             url = server.url
 
             def cpu_now() -> tuple[dict[int, float], float]:
@@ -125,12 +133,14 @@ def main() -> int:
         cli_out = Path(tmp) / "cli.safetensors"
         subprocess.run([sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist",
                         "--minutes", f"{args.cli_seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(cli_out)],
-                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": threads})
+                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": threads},
+                       start_new_session=not args.same_session)
         cli_speed = images_per_second(read_card(cli_out))
 
     speeds = [(r, state, images_per_s_between(samples, start, end)) for r, state, start, end in windows]
     print(f"\nVAE (default config) on fashion-mnist, batch {BATCH}, {threads} CPU thread(s) for training; "
-          f"{args.rounds} rounds of two {args.window:g}-s windows (first {args.settle:g} s of each left out)\n")
+          f"{args.rounds} rounds of two {args.window:g}-s windows (first {args.settle:g} s of each left out); "
+          f"server {'in the browser' if args.same_session else 'in its own'} scheduling group\n")
     print("| round | page open: images/s | no page: images/s | ratio |")
     print("| --- | --- | --- | --- |")
     ratios = []

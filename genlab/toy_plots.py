@@ -1,7 +1,7 @@
-"""Plotly figures for the GAN playground (no streamlit): the plane, the training history, the drawing grid.
+"""Plotly figures for the GAN playground (no streamlit): the training history, densities, the drawing grid.
 
-Figures are built from plain dicts (no per-property validation), since the playground redraws several times
-per second. Colours: the heat map is D(x) (blue: "real", red: "fake"); real points black, generated orange.
+The live plane itself is a picture drawn by `toy_canvas` (cheaper for the browser several times a second).
+Figures are built from plain dicts. Colours: real points black, generated orange, as on the plane.
 """
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ import plotly.graph_objects as go
 import torch
 
 from genlab.toy_data import PLANE
-from genlab.toy_gan import ToyGAN
 
-REAL, FAKE, LINES = "#111111", "#ff7f0e", "rgba(150, 75, 0, 0.55)"
+REAL, FAKE = "#111111", "#ff7f0e"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # curves: D loss blue, G loss orange, ...
 AXIS = {"range": [-PLANE, PLANE], "zeroline": False, "showgrid": False, "fixedrange": True, "constrain": "domain"}
-
-
-def _segments(starts: torch.Tensor, ends: torch.Tensor) -> tuple[list, list]:
-    """x and y lists drawing one line segment per row, separated by None (a single, fast trace)."""
-    xs, ys = [], []
-    for (x0, y0), (x1, y1) in zip(starts.tolist(), ends.tolist()):
-        xs += [x0, x1, None]
-        ys += [y0, y1, None]
-    return xs, ys
 
 
 def _plane_layout(height: int, title: str | None = None) -> dict:
@@ -36,35 +26,6 @@ def _points(points: torch.Tensor, name: str, color: str, size: int = 4) -> dict:
     return {"type": "scattergl" if len(points) > 1000 else "scatter", "mode": "markers", "name": name,
             "x": points[:, 0].tolist(), "y": points[:, 1].tolist(), "marker": {"size": size, "color": color},
             "hoverinfo": "skip"}
-
-
-def playground_figure(gan: ToyGAN, heatmap: bool = True, manifold: bool = True, arrows: bool = False,
-                      resolution: int = 40, height: int = 520, title: str | None = None) -> go.Figure:
-    """Real points, generated points, D(x) as a heat map, G's manifold as lines and optional gradient arrows."""
-    traces = []
-    if heatmap:
-        ticks, probs = gan.discriminator_map(resolution)  # (R,), (R, R)
-        traces.append({"type": "heatmap", "x": ticks.tolist(), "y": ticks.tolist(), "z": probs.tolist(),
-                       "zmin": 0, "zmax": 1, "colorscale": "RdBu", "opacity": 0.55, "name": "D(x)",
-                       "colorbar": {"title": {"text": "D(x)"}, "thickness": 12, "len": 0.8},
-                       "hovertemplate": "D(x) = %{z:.2f}<extra></extra>"})
-    if manifold:
-        curves = gan.manifold_lines()  # (2L, M, 2)
-        xs, ys = [], []
-        for curve in curves.tolist():
-            xs += [p[0] for p in curve] + [None]
-            ys += [p[1] for p in curve] + [None]
-        traces.append({"type": "scatter", "mode": "lines", "name": "G's image of a z grid", "x": xs, "y": ys,
-                       "line": {"width": 1, "color": LINES}, "hoverinfo": "skip"})
-    traces.append(_points(gan.display_real[:300], "real", REAL, 4))
-    traces.append(_points(gan.fake_points(300), "generated", FAKE, 5))
-    if arrows:
-        fake, direction = gan.fake_gradients(64)  # (n, 2) each
-        longest = direction.norm(dim=1).max().clamp_min(1e-12)
-        xs, ys = _segments(fake, fake + 0.6 * direction / longest)  # the longest arrow is 0.6 units
-        traces.append({"type": "scatter", "mode": "lines", "name": "G's push on each fake", "x": xs, "y": ys,
-                       "line": {"width": 1.5, "color": "#5b2a86"}, "hoverinfo": "skip"})
-    return go.Figure({"data": traces, "layout": _plane_layout(height, title)}, skip_invalid=True)
 
 
 def history_figure(histories: dict[str, list[dict]], panels: list[tuple[str, str]], height: int = 240,

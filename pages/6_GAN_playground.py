@@ -3,13 +3,14 @@ from dataclasses import fields
 
 import streamlit as st
 
-from genlab import toy_plots
+from genlab import toy_canvas, toy_plots
 from genlab.toy_data import TOY_DATASETS, toy_dataset
 from genlab.toy_gan import LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density, \
     mixture_log_likelihood, twin_config
 
 st.set_page_config(page_title="GAN playground", page_icon="🎯", layout="wide")
 FRAME_S = 0.1  # ask for a frame every 0.1 s; a slower frame simply delays the next one
+CHART_S = 1.0  # the loss charts redraw once a second while playing: a plotly redraw costs the browser far more
 TITLES = {name: build().title for name, build in TOY_DATASETS.items()} | {"drawn": "Draw your own"}
 WHICH = {"Both": "both", "D only": "d", "G only": "g"}
 HELP = {f.name: f.metadata.get("help") for f in fields(ToyGANConfig)}
@@ -107,31 +108,39 @@ def playground():
         cells[3].metric("Modes covered", f"{modes.covered} / {modes.total}", help="A mode counts when at least "
                         "a quarter of its fair share of the generated points lie within 3 standard deviations "
                         "of its centre.")
-    left, right = st.columns([3, 2])
-    left.plotly_chart(toy_plots.playground_figure(gan, arrows=state.gp_arrows), key="gp_plot",
-                      config={"displayModeBar": False})
-    with right:
-        panels = [("losses", "loss"), ("modes", "modes covered")] if data.is_mixture else [("losses", "loss")]
-        st.plotly_chart(toy_plots.history_figure({"": gan.history}, panels), key="gp_history",
-                        config={"displayModeBar": False})
+    picture = toy_canvas.with_key(toy_canvas.plane_picture(gan, arrows=state.gp_arrows))
+    st.container(key="gp_plot").image(toy_canvas.jpeg_bytes(picture), width=picture.width)
     if state.gp_play:
         gan.train(state.gp_speed, which)
+
+
+@st.fragment(run_every=CHART_S if playing else None)
+def playground_history():
+    """The loss (and modes) curves so far; redrawn every CHART_S seconds while playing."""
+    panels = [("losses", "loss"), ("modes", "modes covered")] if data.is_mixture else [("losses", "loss")]
+    st.plotly_chart(toy_plots.history_figure({"": state.gp_gan.history}, panels), key="gp_history",
+                    config={"displayModeBar": False})
 
 
 @st.fragment(run_every=FRAME_S if playing else None)
 def comparison():
     twins = state.gp_twins
     for column, (name, twin) in zip(st.columns(2), twins.items()):
-        column.plotly_chart(toy_plots.playground_figure(twin, manifold=False, height=400,
-                                                        title=f"{name}: step {twin.step}"),
-                            key=f"gp_twin_{name}", config={"displayModeBar": False})
-    histories = {name: twin.history for name, twin in twins.items()}
-    panel = ("modes", "modes covered") if data.is_mixture else ("distance", "fake-to-real distance")
-    st.plotly_chart(toy_plots.history_figure(histories, [panel], height=260), key="gp_twin_history",
-                    config={"displayModeBar": False})
+        picture = toy_canvas.with_key(toy_canvas.plane_picture(twin, manifold=False, size=400))
+        column.container(key=f"gp_twin_{name.replace('-', '_')}").image(
+            toy_canvas.jpeg_bytes(picture), caption=f"{name}: step {twin.step}", width=picture.width)
     if state.gp_play:
         for twin in twins.values():
             twin.train(state.gp_speed, which)
+
+
+@st.fragment(run_every=CHART_S if playing else None)
+def comparison_history():
+    """Both runs' mode coverage (or distance to the data) so far; redrawn every CHART_S seconds while playing."""
+    histories = {name: twin.history for name, twin in state.gp_twins.items()}
+    panel = ("modes", "modes covered") if data.is_mixture else ("distance", "fake-to-real distance")
+    st.plotly_chart(toy_plots.history_figure(histories, [panel], height=260), key="gp_twin_history",
+                    config={"displayModeBar": False})
 
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting a Gaussian mixture by maximum likelihood…")
@@ -161,10 +170,15 @@ def density_contrast():
 if view == "Playground":
     if one_step:
         state.gp_gan.train(1, which)
-    playground()
-    st.caption("Background: D(x), blue where D says real. Black: real points; orange: generated; brown lines: "
-               "G's image of a grid of z values (its manifold). Mode collapse: G piles its points onto a few "
-               "modes that D has not yet learned to reject, then hops between them.")
+    left, right = st.columns([3, 2])
+    with left:
+        playground()
+    with right:
+        playground_history()
+    st.caption("The plane runs from -3 to 3 on both axes (faint lines every unit). Background: D(x), blue "
+               "where D says real, red where it says fake. Black: real points; orange: generated; brown lines: "
+               "G's image of a grid of z values (its manifold); purple: the arrows. Mode collapse: G piles its "
+               "points onto a few modes that D has not yet learned to reject, then hops between them.")
 elif view == "Minimax vs non-saturating":
     optimizer = st.radio("Optimizer of both runs", ["sgd", "adam"], horizontal=True, key="gp_cmp_optimizer",
                          format_func={"sgd": "plain SGD (learning rate 0.05)", "adam": "Adam (sidebar rates)"}.get,
@@ -181,6 +195,7 @@ elif view == "Minimax vs non-saturating":
                "steps per frame. Adam rescales gradients and hides most of the difference. Without mode "
                "centres, the chart shows the mean distance from a generated point to the nearest real one.")
     comparison()
+    comparison_history()
 else:
     if one_step:
         state.gp_gan.train(1, which)

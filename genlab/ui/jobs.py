@@ -37,7 +37,7 @@ LABELS = {
 }
 PANELS_TOGETHER = [("loss_d", "loss_g"), ("d_real", "d_fake")]  # curves that belong on one chart
 REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
-COLOURS = ["#1f77b4", "#d62728"]
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # curves that share a panel (and the legend) differ
 MAX_PLOTTED_POINTS = 400  # per curve: enough for the eye, light for the browser
 HELD_OUT_ON = {"neg_elbo": "loss", "nll": "loss", "nll_bits_per_dim": "bits_per_dim"}  # held-out -> chart
 CURVE_NOTES = {
@@ -80,33 +80,45 @@ def _thin(xs: list, ys: list, most: int = MAX_PLOTTED_POINTS) -> tuple[np.ndarra
     return np.asarray(xs[::stride]), np.asarray(ys[::stride], dtype=np.float32)
 
 
-def loss_figures(view: JobView) -> list[go.Figure]:
-    """One small chart per loss (losses of very different scales do not share an axis); held-out metrics,
-    measured on a fixed batch of test images, are dots on the chart of the matching training loss.
-    Figures are built from plain dicts in one go: several times cheaper than add_trace / update_layout,
-    which matters because the server redraws them every REFRESH_S seconds while a model trains."""
+def loss_figure(view: JobView) -> go.Figure | None:
+    """All the losses in one figure, one small panel each, side by side (losses of very different scales do
+    not share an axis); held-out metrics, measured on a fixed batch of test images, are dots on the panel of
+    the matching training loss. One figure, not one per loss: the browser redraws it every REFRESH_S seconds
+    while a model trains, and each separate chart costs it a whole layout of its own. Built from plain dicts
+    in one go, several times cheaper for the server than make_subplots / add_trace."""
     if not view.loss_steps:
-        return []
-    figures = []
-    for group in _panels(view):
-        traces = []
-        for index, key in enumerate(group):
+        return None
+    panels, traces, shared_colours = _panels(view), [], iter(COLOURS)
+    gap = 0.06
+    width = (1 - gap * (len(panels) - 1)) / len(panels)
+    layout = {"height": 270, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": view.id,
+              "legend": {"orientation": "h", "y": -0.25}, "annotations": []}
+    for index, group in enumerate(panels):
+        axis = str(index + 1) if index else ""
+        left = index * (width + gap)
+        layout[f"xaxis{axis}"] = {"domain": [round(left, 4), round(min(1.0, left + width), 4)],
+                                  "anchor": f"y{axis}", "title": {"text": "step"}}
+        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}"}
+        title = " vs ".join(label(view.kind, k) for k in group)
+        layout["annotations"].append({"text": title, "x": left + width / 2, "y": 1.0, "xref": "paper",
+                                      "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                      "showarrow": False, "font": {"size": 13}})
+        for key in group:
+            colour = next(shared_colours, "#7f7f7f") if len(group) > 1 else COLOURS[0]  # alone: no legend entry
             x, y = _thin(view.loss_steps, view.losses[key])
             traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": label(view.kind, key),
-                           "line": {"width": 1.5, "color": COLOURS[index]}})
+                           "line": {"width": 1.5, "color": colour}, "showlegend": len(group) > 1,
+                           "xaxis": f"x{axis}", "yaxis": f"y{axis}"})
         for held_key, values in view.held_out.items():
             if held_key in group or HELD_OUT_ON.get(held_key) in group:
                 x, y = _thin(view.held_out_steps, values)
                 traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines+markers",
-                               "name": "held-out test images", "marker": {"size": 5},
-                               "line": {"width": 1, "color": "#ff7f0e", "dash": "dot"}})
+                               "name": "held-out test images", "marker": {"size": 5}, "legendgroup": "held-out",
+                               "showlegend": not any(t.get("legendgroup") == "held-out" for t in traces),
+                               "line": {"width": 1, "color": "#ff7f0e", "dash": "dot"},
+                               "xaxis": f"x{axis}", "yaxis": f"y{axis}"})
                 break
-        title = " vs ".join(label(view.kind, k) for k in group)
-        figures.append(go.Figure({"data": traces, "layout": {
-            "title": {"text": title, "font": {"size": 13}}, "height": 250, "showlegend": len(group) > 1,
-            "legend": {"orientation": "h", "y": -0.3}, "margin": {"l": 10, "r": 10, "t": 35, "b": 10},
-            "uirevision": view.id, "xaxis": {"title": {"text": "step"}}}}))
-    return figures
+    return go.Figure({"data": traces, "layout": layout})
 
 
 def latent_figure(view: JobView) -> go.Figure | None:
@@ -154,10 +166,9 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     if view.state == "stopping":
         st.info("Stopping after the current step; the checkpoint is being saved.")
 
-    figures = loss_figures(view)
-    if figures:
-        for index, (column, figure) in enumerate(zip(st.columns(len(figures)), figures)):
-            column.plotly_chart(figure, key=f"train_losses_{index}", config={"staticPlot": True})
+    figure = loss_figure(view)
+    if figure is not None:
+        st.plotly_chart(figure, key="train_losses", config={"staticPlot": True})
         note = "Lines: each training batch (averaged when the run gets long)."
         if view.held_out:
             note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "

@@ -27,6 +27,7 @@ def test_renders_with_its_controls(at):
     assert at.selectbox(key="gp_dataset").value == "ring" and at.radio(key="gp_loss").value == "non-saturating"
     assert step_counter(at) == 0
     assert {m.label for m in at.metric} == {"Step", "D loss", "G loss", "Modes covered"}
+    assert len(at.image) == 1 and [c.key for c in at.get("plotly_chart")] == ["gp_history"]  # plane, curves
 
 
 def test_play_advances_the_step_counter_and_pause_stops_it(at):
@@ -65,6 +66,8 @@ def test_minimax_versus_non_saturating_view_trains_both(at):
     at.toggle(key="gp_play").set_value(True).run()
     assert not at.exception
     twins = at.session_state["gp_twins"]
+    assert sorted(caption for image in at.image for caption in image.captions) == [
+        "minimax: step 0", "non-saturating: step 0"]  # drawn first, then trained for the next frame
     assert {name: twin.step for name, twin in twins.items()} == {"non-saturating": 4, "minimax": 4}
     assert {twin.config.optimizer for twin in twins.values()} == {"sgd"}  # the default: saturation shows
     at.radio(key="gp_cmp_optimizer").set_value("adam").run()
