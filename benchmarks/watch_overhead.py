@@ -8,8 +8,10 @@ the job itself. The first seconds of each window (page load or unload) are left 
 during these windows; how often the progress bar and the grid change is measured afterwards, in a window of its
 own. A last table splits the CPU time between the training thread, the rest of the server and the browser.
 
-Then, for reference, `python -m genlab train` runs the same model headless in its own process (with as many
-CPU threads as the job used) and reports its images per second from its model card.
+For reference, `python -m genlab train` runs the same model headless in its own process (with as many CPU
+threads as the job uses) once before the job starts and once after it ends, and reports its images per second
+from its model card: the mean of the two runs is the CLI figure, so a machine that speeds up or slows down
+during the measurement biases it less than one run at either end would.
 
 The server runs in a session of its own, as when a teacher starts it from a terminal and opens the page in the
 desktop's browser: Linux then schedules the two as separate groups (autogroup), so the training thread's lower
@@ -68,6 +70,16 @@ def watch_page(page, until: float) -> tuple[list[float], list[float]]:
     return progress, grid
 
 
+def cli_images_per_second(folder: Path, threads: int, seconds: float, new_session: bool) -> float:
+    """Headless `python -m genlab train` of the same model for `seconds`: its images per second."""
+    out = folder / f"cli-{time.time():.0f}.safetensors"
+    subprocess.run([sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist",
+                    "--minutes", f"{seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)},
+                   start_new_session=new_session)
+    return images_per_second(read_card(out))
+
+
 def gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in zip(times, times[1:])]
 
@@ -82,9 +94,12 @@ def main() -> int:
                         help="run the server in the browser's scheduling group (see above)")
     args = parser.parse_args()
     windows, progress_gaps, grid_gaps, cpu = [], [], [], {}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cli_threads = max(1, cores - 1)  # what genlab.jobs.training_threads gives a job on this machine
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
+        cli_before = cli_images_per_second(Path(tmp), cli_threads, args.cli_seconds, not args.same_session)
         with streamlit_server(folder, {"GENLAB_JOB_LOG_EVERY_S": "0.5"},
                               new_session=not args.same_session) as server, chromium() as browser:
             url = server.url
@@ -130,12 +145,10 @@ def main() -> int:
         log_text = server_log(folder).read_text()
         samples = step_samples(server_log(folder))
         threads = THREADS_LINE.search(log_text).group(1)
-        cli_out = Path(tmp) / "cli.safetensors"
-        subprocess.run([sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist",
-                        "--minutes", f"{args.cli_seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(cli_out)],
-                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": threads},
-                       start_new_session=not args.same_session)
-        cli_speed = images_per_second(read_card(cli_out))
+        if int(threads) != cli_threads:
+            print(f"(the job used {threads} threads, the CLI runs {cli_threads})", file=sys.stderr)
+        cli_after = cli_images_per_second(Path(tmp), cli_threads, args.cli_seconds, not args.same_session)
+        cli_speed = (cli_before + cli_after) / 2
 
     speeds = [(r, state, images_per_s_between(samples, start, end)) for r, state, start, end in windows]
     print(f"\nVAE (default config) on fashion-mnist, batch {BATCH}, {threads} CPU thread(s) for training; "
@@ -154,8 +167,10 @@ def main() -> int:
     print(f"| mean | {on_all:.1f} | {off_all:.1f} | {on_all / off_all:.3f} |")
     print(f"\nOverhead of an open, refreshing Train page: {1 - on_all / off_all:.1%} of training speed "
           f"(median of the per-round ratios: {1 - statistics.median(ratios):.1%}; target under 10%).")
-    print(f"Headless CLI, same model, {threads} thread(s), {args.cli_seconds:g} s, run afterwards: "
-          f"{cli_speed:.1f} images/s (the job without a page: {off_all / cli_speed:.3f} of it).")
+    print(f"Headless CLI, same model, {cli_threads} thread(s), {args.cli_seconds:g} s before and after: "
+          f"{cli_before:.1f} and {cli_after:.1f} images/s, mean {cli_speed:.1f}. Against it, the job with the page "
+          f"open trains {1 - on_all / cli_speed:.1%} slower and the job without a page {1 - off_all / cli_speed:.1%} "
+          "slower (negative: faster).")
     # Who used the processor: the training thread is the server thread that used the most CPU overall.
     totals: dict[int, float] = {}
     for (before, _), (after, _), _ in cpu.values():

@@ -48,9 +48,10 @@ if not log.handlers:  # a line per job start, end and minute in the server's ter
 
 ACTIVE_STATES = ("queued", "running", "stopping")
 FINISHED_STATES = ("done", "failed", "cancelled")
-GRID_EVERY_S = 1.5  # the sample grid and the latent map refresh this often...
+GRID_EVERY_S = 1.2  # the sample grid and the latent map refresh this often (more often than the page, so
+# every refresh of the page, every 1.5 s, finds a new grid)...
 EXTRAS_BUDGET = 0.05  # ...or less often when drawing them would take more than 5% of the training time
-HELD_OUT_EVERY_S = 6.0  # held-out metrics: a slower curve needs fewer points
+HELD_OUT_EVERY_S = 10.0  # held-out metrics (256 test images, ~0.1 s on a CPU): a slow curve needs few points
 GRID_COUNT, GRID_SEED = 64, 0  # the same 64 noise vectors every frame, so frames can be compared
 LATENT_POINTS = 300  # test images whose latent means are shown for a model with a 2-D code
 HELD_OUT_IMAGES = 256  # test images for the held-out metrics during training

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 dev=0
 [[ "${1:-}" == "--dev" ]] && dev=1
 
-apt_packages=(dataset-fashion-mnist)
+apt_packages=(dataset-fashion-mnist fonts-dejavu-core)  # the data; a font with Greek letters for charts
 (( dev )) && apt_packages+=(chromium)
 
 sudo=""

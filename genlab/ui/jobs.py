@@ -15,7 +15,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import genlab
+from genlab.images import png_bytes
 from genlab.jobs import JobManager, JobView
+from genlab.line_chart import Panel, Series, line_chart
 
 REFRESH_S = 1.5
 EXPLORER_PAGES = {"vae": "pages/1_VAE_explorer.py", "dcgan": "pages/2_GAN_arithmetic.py",
@@ -38,7 +40,7 @@ LABELS = {
 PANELS_TOGETHER = [("loss_d", "loss_g"), ("d_real", "d_fake")]  # curves that belong on one chart
 REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # curves that share a panel (and the legend) differ
-MAX_PLOTTED_POINTS = 400  # per curve: enough for the eye, light for the browser
+MAX_PLOTTED_POINTS = 400  # per curve: enough for the eye, quick to draw
 HELD_OUT_ON = {"neg_elbo": "loss", "nll": "loss", "nll_bits_per_dim": "bits_per_dim"}  # held-out -> chart
 CURVE_NOTES = {
     "vae": "The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The KL "
@@ -75,50 +77,33 @@ def _panels(view: JobView) -> list[tuple[str, ...]]:
 
 
 def _thin(xs: list, ys: list, most: int = MAX_PLOTTED_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """At most `most` points, as numpy arrays (plotly checks an array at once, a list value by value)."""
+    """At most `most` points, as numpy arrays."""
     stride = max(1, math.ceil(len(xs) / most))
     return np.asarray(xs[::stride]), np.asarray(ys[::stride], dtype=np.float32)
 
 
-def loss_figure(view: JobView) -> go.Figure | None:
-    """All the losses in one figure, one small panel each, side by side (losses of very different scales do
-    not share an axis); held-out metrics, measured on a fixed batch of test images, are dots on the panel of
-    the matching training loss. One figure, not one per loss: the browser redraws it every REFRESH_S seconds
-    while a model trains, and each separate chart costs it a whole layout of its own. Built from plain dicts
-    in one go, several times cheaper for the server than make_subplots / add_trace."""
+def loss_chart(view: JobView) -> bytes | None:
+    """All the losses as one PNG, a small panel each, side by side (losses of very different scales do not
+    share an axis); held-out metrics, measured on a fixed batch of test images, are dots on the panel of the
+    matching training loss. A picture drawn here, not a plotly figure: the page shows it again every REFRESH_S
+    seconds while a model trains, and redrawing a plotly chart that often took the browser a third of a CPU core,
+    CPU that the training thread then missed (see genlab.line_chart)."""
     if not view.loss_steps:
         return None
-    panels, traces, shared_colours = _panels(view), [], iter(COLOURS)
-    gap = 0.06
-    width = (1 - gap * (len(panels) - 1)) / len(panels)
-    layout = {"height": 270, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": view.id,
-              "legend": {"orientation": "h", "y": -0.25}, "annotations": []}
-    for index, group in enumerate(panels):
-        axis = str(index + 1) if index else ""
-        left = index * (width + gap)
-        layout[f"xaxis{axis}"] = {"domain": [round(left, 4), round(min(1.0, left + width), 4)],
-                                  "anchor": f"y{axis}", "title": {"text": "step"}}
-        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}"}
-        title = " vs ".join(label(view.kind, k) for k in group)
-        layout["annotations"].append({"text": title, "x": left + width / 2, "y": 1.0, "xref": "paper",
-                                      "yref": "paper", "xanchor": "center", "yanchor": "bottom",
-                                      "showarrow": False, "font": {"size": 13}})
+    panels, shared_colours = [], iter(COLOURS)
+    for group in _panels(view):
+        panel = Panel(" vs ".join(label(view.kind, k) for k in group))
         for key in group:
             colour = next(shared_colours, "#7f7f7f") if len(group) > 1 else COLOURS[0]  # alone: no legend entry
             x, y = _thin(view.loss_steps, view.losses[key])
-            traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": label(view.kind, key),
-                           "line": {"width": 1.5, "color": colour}, "showlegend": len(group) > 1,
-                           "xaxis": f"x{axis}", "yaxis": f"y{axis}"})
+            panel.series.append(Series(label(view.kind, key), x, y, colour, in_legend=len(group) > 1))
         for held_key, values in view.held_out.items():
             if held_key in group or HELD_OUT_ON.get(held_key) in group:
                 x, y = _thin(view.held_out_steps, values)
-                traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines+markers",
-                               "name": "held-out test images", "marker": {"size": 5}, "legendgroup": "held-out",
-                               "showlegend": not any(t.get("legendgroup") == "held-out" for t in traces),
-                               "line": {"width": 1, "color": "#ff7f0e", "dash": "dot"},
-                               "xaxis": f"x{axis}", "yaxis": f"y{axis}"})
+                panel.series.append(Series("held-out test images", x, y, "#ff7f0e", markers=True))
                 break
-    return go.Figure({"data": traces, "layout": layout})
+        panels.append(panel)
+    return png_bytes(line_chart(panels, width=660, height=230))
 
 
 def latent_figure(view: JobView) -> go.Figure | None:
@@ -166,9 +151,9 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     if view.state == "stopping":
         st.info("Stopping after the current step; the checkpoint is being saved.")
 
-    figure = loss_figure(view)
-    if figure is not None:
-        st.plotly_chart(figure, key="train_losses", config={"staticPlot": True})
+    chart = loss_chart(view)
+    if chart is not None:
+        st.container(key="train_losses").image(chart, width="stretch")
         note = "Lines: each training batch (averaged when the run gets long)."
         if view.held_out:
             note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "

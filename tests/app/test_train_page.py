@@ -86,10 +86,8 @@ def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():
     second = open_page()  # another browser: no session state, finds the running job through the manager
     assert second.selectbox(key="train_job_pick").value == job.id
     assert progress_texts(second) and len(job_manager().jobs()) == 1
-    charts = [chart.key for chart in second.get("plotly_chart")]
-    assert charts == ["train_losses", "train_latent"]
-    losses = second.get("plotly_chart")[0].proto.spec
-    assert all(f"\"xaxis{n}\"" in losses for n in (2, 3)) and "\"xaxis4\"" not in losses  # loss, recon, KL
+    assert [chart.key for chart in second.get("plotly_chart")] == ["train_latent"]  # the 2-D code space
+    assert len(second.image) >= 2  # the loss chart (a picture: loss, recon, KL) and the sample grid
     assert any(caption.startswith("Samples at step") for image in second.image for caption in image.captions)
 
     rerun_until(second, lambda at: at.success)
