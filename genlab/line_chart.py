@@ -82,9 +82,10 @@ def _draw_panel(draw: ImageDraw.ImageDraw, panel: Panel, box: tuple[int, int, in
     small, title_font = _font(11), _font(12)
     draw.text(((left + right) / 2, top), _text(panel.title, title_font), fill=TEXT, font=title_font, anchor="ma")
     area = (left + 46 * s, top + 22 * s, right - 8 * s, bottom - 34 * s)  # the plotting area
-    xs = [v for sr in panel.series for v in np.asarray(sr.x, dtype=float) if math.isfinite(v)]
-    ys = [v for sr in panel.series for v in np.asarray(sr.y, dtype=float) if math.isfinite(v)]
-    if not xs or not ys:
+    xs = np.concatenate([np.asarray(sr.x, dtype=float) for sr in panel.series] or [np.zeros(0)])
+    ys = np.concatenate([np.asarray(sr.y, dtype=float) for sr in panel.series] or [np.zeros(0)])
+    xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
+    if not xs.size or not ys.size:
         return
     x_ticks, y_ticks = nice_ticks(min(xs), max(xs), 5), nice_ticks(min(ys), max(ys), 5)
     x_low, x_high = min(x_ticks[0], min(xs)), max(x_ticks[-1], max(xs))

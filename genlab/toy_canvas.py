@@ -3,11 +3,13 @@
 While the playground plays, a frame is due several times a second. As a plotly figure, the plane made the
 browser lay out and paint an SVG of about 1,500 elements on every frame, and the page reached under 2 frames per
 second in headless Chromium on 2 cores. A JPEG of the same picture costs the browser one image decode, and the
-server draws it in about 25 ms (benchmarks/playground_fps.py measures the page). Colours follow `toy_plots`: D(x) from red ("fake", 0) through white
-(1/2) to blue ("real", 1); real points black, generated orange, G's manifold brown, G's push purple.
+server draws it in about 25 ms (benchmarks/playground_fps.py measures the page). Colours follow `toy_plots`:
+D(x) from red ("fake", 0) through white (1/2) to blue ("real", 1); real points black, generated orange, G's
+manifold brown, G's push purple.
 """
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -98,8 +100,10 @@ def plane_picture(gan: ToyGAN, heatmap: bool = True, manifold: bool = True, arro
     return picture.reduce(SUPERSAMPLE)
 
 
+@functools.lru_cache(maxsize=4)
 def colour_bar(width: int = 480, height: int = 34) -> Image.Image:
-    """The heat map's key: a strip from D(x) = 0 to 1 with three labels under it."""
+    """The heat map's key: a strip from D(x) = 0 to 1 with three labels under it. Drawn once per size, then
+    reused (callers paste it and never change it)."""
     bar = Image.new("RGB", (width, height), "white")
     strip = _LUT[np.linspace(0, 255, width).round().astype(int)]  # (width, 3)
     bar.paste(Image.fromarray(np.repeat(strip[None], 12, axis=0), "RGB"), (0, 0))
@@ -124,3 +128,10 @@ def jpeg_bytes(picture: Image.Image, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def plane_frame(gan: ToyGAN, **options) -> tuple[bytes, int]:
+    """What the page shows each frame: plane_picture(gan, **options) with its colour key, as JPEG bytes, and
+    the picture's width in pixels."""
+    picture = with_key(plane_picture(gan, **options))
+    return jpeg_bytes(picture), picture.width

@@ -4,7 +4,7 @@ from dataclasses import fields
 import streamlit as st
 
 from genlab import toy_canvas, toy_plots
-from genlab.toy_data import TOY_DATASETS, toy_dataset
+from genlab.toy_data import PLANE, TOY_DATASETS, toy_dataset
 from genlab.toy_gan import LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density, \
     mixture_log_likelihood, twin_config
 
@@ -108,8 +108,8 @@ def playground():
         cells[3].metric("Modes covered", f"{modes.covered} / {modes.total}", help="A mode counts when at least "
                         "a quarter of its fair share of the generated points lie within 3 standard deviations "
                         "of its centre.")
-    picture = toy_canvas.with_key(toy_canvas.plane_picture(gan, arrows=state.gp_arrows))
-    st.container(key="gp_plot").image(toy_canvas.jpeg_bytes(picture), width=picture.width)
+    frame, width = toy_canvas.plane_frame(gan, arrows=state.gp_arrows)
+    st.container(key="gp_plot").image(frame, width=width)
     if state.gp_play:
         gan.train(state.gp_speed, which)
 
@@ -126,9 +126,9 @@ def playground_history():
 def comparison():
     twins = state.gp_twins
     for column, (name, twin) in zip(st.columns(2), twins.items()):
-        picture = toy_canvas.with_key(toy_canvas.plane_picture(twin, manifold=False, size=400))
-        column.container(key=f"gp_twin_{name.replace('-', '_')}").image(
-            toy_canvas.jpeg_bytes(picture), caption=f"{name}: step {twin.step}", width=picture.width)
+        frame, width = toy_canvas.plane_frame(twin, manifold=False, size=400)
+        column.container(key=f"gp_twin_{name.replace('-', '_')}").image(frame, caption=f"{name}: step {twin.step}",
+                                                                       width=width)
     if state.gp_play:
         for twin in twins.values():
             twin.train(state.gp_speed, which)
@@ -175,10 +175,10 @@ if view == "Playground":
         playground()
     with right:
         playground_history()
-    st.caption("The plane runs from -3 to 3 on both axes (faint lines every unit). Background: D(x), blue "
-               "where D says real, red where it says fake. Black: real points; orange: generated; brown lines: "
-               "G's image of a grid of z values (its manifold); purple: the arrows. Mode collapse: G piles its "
-               "points onto a few modes that D has not yet learned to reject, then hops between them.")
+    st.caption(f"The plane runs from -{PLANE:g} to {PLANE:g} on both axes (faint lines every unit). Background: "
+               "D(x), blue where D says real, red where it says fake. Black: real points; orange: generated; brown "
+               "lines: G's image of a grid of z values (its manifold); purple: the arrows. Mode collapse: G piles "
+               "its points onto a few modes that D has not yet learned to reject, then hops between them.")
 elif view == "Minimax vs non-saturating":
     optimizer = st.radio("Optimizer of both runs", ["sgd", "adam"], horizontal=True, key="gp_cmp_optimizer",
                          format_func={"sgd": "plain SGD (learning rate 0.05)", "adam": "Adam (sidebar rates)"}.get,
