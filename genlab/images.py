@@ -33,8 +33,10 @@ def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
 
 
 def png_bytes(image: Image.Image) -> bytes:
+    """PNG, compressed quickly: pictures drawn live (sample grids, loss curves) are encoded again every second
+    or so, and zlib's level 1 takes a third of the default level's time for files about 15% larger."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

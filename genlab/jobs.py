@@ -4,8 +4,9 @@ A JobManager (one per server process; the Train page keeps it in st.cache_resour
 runs genlab.train.Trainer in a thread of the server process and publishes, under a lock, what a page shows:
 state, step, epoch, losses (a bounded history), images per second, ETA, the latest sample grid (fixed seed,
 so consecutive frames are comparable), held-out metrics, the latent means of a fixed test batch for a model
-with a 2-D code, and the error if it failed. Pages only read a job (`manager.view(job_id)`), so reloading,
-switching pages or a second browser never stops, restarts or duplicates it.
+with a 2-D code, and the error if it failed. The grid, latent map and held-out metrics are drawn beside the
+training thread, from a copy of the weights (genlab.job_extras). Pages only read a job (`manager.view(job_id)`),
+so reloading, switching pages or a second browser never stops, restarts or duplicates it.
 
 A job stops on a flag checked between steps. A finished or stopped job saves a checkpoint (atomically, with
 optimiser state so it can be resumed) into the user checkpoint folder, where every page's picker finds it.
@@ -27,13 +28,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from genlab.checkpoints import CheckpointError, load_checkpoint, read_card, save_checkpoint, user_checkpoint_dir
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
-from genlab.images import grid, png_bytes
+from genlab.job_extras import Frame, LatentMap, LiveExtras
 from genlab.metrics import nats_to_bits_per_dim
 from genlab.models import KINDS, get_kind
 from genlab.train import NonFiniteLoss, Trainer, TrainEvent, TrainSettings, evaluate_model
@@ -48,13 +48,6 @@ if not log.handlers:  # a line per job start, end and minute in the server's ter
 
 ACTIVE_STATES = ("queued", "running", "stopping")
 FINISHED_STATES = ("done", "failed", "cancelled")
-GRID_EVERY_S = 1.2  # the sample grid and the latent map refresh this often (more often than the page, so
-# every refresh of the page, every 1.5 s, finds a new grid)...
-EXTRAS_BUDGET = 0.05  # ...or less often when drawing them would take more than 5% of the training time
-HELD_OUT_EVERY_S = 10.0  # held-out metrics (256 test images, ~0.1 s on a CPU): a slow curve needs few points
-GRID_COUNT, GRID_SEED = 64, 0  # the same 64 noise vectors every frame, so frames can be compared
-LATENT_POINTS = 300  # test images whose latent means are shown for a model with a 2-D code
-HELD_OUT_IMAGES = 256  # test images for the held-out metrics during training
 NLL_METRICS = ("neg_elbo", "nll")  # nats per image: also reported in bits per dimension
 KEEP_FINISHED = 50  # finished jobs remembered by the manager
 
@@ -117,15 +110,6 @@ class LossHistory:
 
     def snapshot(self) -> tuple[list[int], dict[str, list[float]]]:
         return list(self.steps), {key: list(column) for key, column in self.values.items()}
-
-
-@dataclass(frozen=True)
-class LatentMap:
-    """Latent means of a fixed batch of test images, for models with a 2-D code."""
-    points: np.ndarray  # (N, 2) float32
-    labels: np.ndarray  # (N,) int
-    class_names: list[str]
-    step: int
 
 
 @dataclass(frozen=True)
@@ -433,8 +417,7 @@ class JobRun:
 
     def __init__(self, job: Job, device: torch.device):
         self.job, self.spec, self.device = job, job.spec, device
-        self.next_extras = self.next_held_out = self.next_log = 0.0
-        self.extras_costs: list[float] = []  # the last few grid costs: one slow frame must not stall the grid
+        self.next_log = 0.0
         self.log_every_s = float(os.environ.get("GENLAB_JOB_LOG_EVERY_S", 60))
 
     def execute(self) -> None:
@@ -447,19 +430,24 @@ class JobRun:
         job.set(step=before.steps, start_step=before.steps, phase="training")
         log.info("job %d: training %s on %s (%s, %d CPU threads)", job.id, spec.kind, spec.dataset, self.device,
                  torch.get_num_threads())
-        self._extras()  # the first frame: what the untrained (or resumed) model makes
-        started = time.perf_counter()
+        self.extras = LiveExtras(self.model, test_set, self.device, self._publish)  # grids in a thread of their own
         failure = None
         try:
-            trainer.run()
-        except NonFiniteLoss as e:  # the trainer has put the last good weights back
-            failure = str(e)
-        wall = time.perf_counter() - started
+            self.extras.draw_now(before.steps)  # the first frame: what the untrained (or resumed) model makes
+            started = time.perf_counter()
+            try:
+                trainer.run()
+            except NonFiniteLoss as e:  # the trainer has put the last good weights back
+                failure = str(e)
+            wall = time.perf_counter() - started
+            if trainer.step > before.steps:
+                self.extras.draw_now(trainer.step)  # the final frame
+        finally:
+            self.extras.close()
         if trainer.step == before.steps:
             job.set(state="done" if failure is None else "failed", phase="stopped before the first step",
                     error=failure)
             return
-        self._extras()  # the final frame
         if failure is None:
             job.set(phase="measuring the test split")
             metrics = evaluate_model(self.model, test_set, self.device) if hasattr(self.model, "evaluate") else {}
@@ -497,8 +485,9 @@ class JobRun:
         return model, optimizers, _Before(int(card.get("steps", 0)), float(card.get("epochs", 0.0)),
                                           float(card.get("wall_time_s", 0.0)))
 
-    # -- while training (in the training thread, between steps) ---------------------------------------------
+    # -- while training ------------------------------------------------------------------------------------
     def _on_event(self, event: TrainEvent) -> None:
+        """In the training thread, after each step."""
         if event.kind != "step":
             return
         self.job.record_step(event)
@@ -506,58 +495,14 @@ class JobRun:
             self.next_log = time.perf_counter() + self.log_every_s
             log.info("job %d: step %d at %.3f, %.1f images/s", self.job.id, event.step, time.time(),
                      event.images_per_s)
-        if time.perf_counter() >= self.next_extras:
-            self._extras()
+        self.extras.offer(event.step)
 
-    def _extras(self) -> None:
-        """Sample grid, latent map and (less often) held-out metrics, from the current weights, in eval mode."""
-        started = time.perf_counter()
-        model = self.model
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.inference_mode():
-                grid_png = self._grid_png()
-                latent = self._latent_map()
-                cost = time.perf_counter() - started
-                held_out = self._held_out_metrics() if started >= self.next_held_out else {}
-                held_out_cost = time.perf_counter() - started - cost
-        finally:
-            model.train(was_training)
-        step = self.job.step
-        self.job.set(grid_png=grid_png, grid_step=step, **({"latent": latent} if latent is not None else {}))
-        if held_out:
-            self.job.record_held_out(step, held_out)
-            self.next_held_out = time.perf_counter() + max(HELD_OUT_EVERY_S, held_out_cost / EXTRAS_BUDGET)
-        self.extras_costs = (self.extras_costs + [cost])[-5:]
-        typical = sorted(self.extras_costs)[len(self.extras_costs) // 2]  # the median: robust to one slow frame
-        self.next_extras = time.perf_counter() + max(GRID_EVERY_S, typical / EXTRAS_BUDGET)
-
-    def _grid_png(self) -> bytes | None:
-        try:
-            samples = self.model.sample(GRID_COUNT, GRID_SEED)  # (64, C, H, W) in [0, 1]
-        except NotImplementedError:
-            return None
-        return png_bytes(grid(samples.float().cpu(), nrow=8, scale=2))
-
-    def _latent_map(self) -> LatentMap | None:
-        encode = getattr(self.model, "encode", None)
-        if encode is None or getattr(self.model.config, "latent_dim", None) != 2:
-            return None
-        x = self.test_set.images[:LATENT_POINTS].to(self.device)  # (N, C, H, W)
-        out = encode(x)
-        means = out[0] if isinstance(out, tuple) else out  # (N, 2)
-        return LatentMap(points=means.float().cpu().numpy(), labels=self.test_set.labels[:LATENT_POINTS].numpy(),
-                         class_names=list(self.test_set.class_names), step=self.job.step)
-
-    def _held_out_metrics(self) -> dict[str, float]:
-        if not hasattr(self.model, "evaluate"):
-            return {}
-        x = self.test_set.images[:HELD_OUT_IMAGES].to(self.device)  # (N, C, H, W)
-        y = self.test_set.labels[:HELD_OUT_IMAGES].to(self.device)  # (N,)
-        g = torch.Generator(device=self.device).manual_seed(0)  # the same noise every time
-        metrics = {k: v / len(x) for k, v in self.model.evaluate(x, y, generator=g).items()}
-        return with_bits_per_dim(metrics, x[0].numel())
+    def _publish(self, frame: Frame) -> None:
+        """A new frame from genlab.job_extras (in its drawing thread) becomes what the pages show."""
+        self.job.set(grid_png=frame.grid_png, grid_step=frame.step,
+                     **({"latent": frame.latent} if frame.latent is not None else {}))
+        if frame.held_out:
+            self.job.record_held_out(frame.step, with_bits_per_dim(frame.held_out, self.test_set.images[0].numel()))
 
     # -- at the end -----------------------------------------------------------------------------------------
     def _card(self, trainer: Trainer, train_set, test_set, before: _Before, wall: float, metrics: dict,

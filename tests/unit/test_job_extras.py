@@ -1,0 +1,104 @@
+"""The frames a training job shows (sample grid, latent map, held-out metrics), drawn beside the training thread
+from a copy of the weights."""
+import threading
+
+import pytest
+import torch
+
+from genlab import job_extras
+from genlab.data import ImageDataset
+from genlab.job_extras import LiveExtras
+from genlab.models.dcgan import DCGAN, DCGANConfig
+from genlab.models.vae import VAE, VAEConfig
+
+
+def toy_test_set() -> ImageDataset:
+    g = torch.Generator().manual_seed(1)
+    return ImageDataset("toy", "test", (torch.rand(300, 1, 28, 28, generator=g) > 0.6).float(),
+                        torch.randint(0, 3, (300,), generator=g), ["a", "b", "c"], "random pixels")
+
+
+class Recorder:
+    """publish(): remembers each frame and the thread that published it."""
+
+    def __init__(self):
+        self.frames, self.threads = [], []
+        self.published = threading.Event()
+
+    def __call__(self, frame):
+        self.frames.append(frame)
+        self.threads.append(threading.current_thread().name)
+        self.published.set()
+
+
+def tiny_vae() -> VAE:
+    torch.manual_seed(0)
+    return VAE(VAEConfig(latent_dim=2, width=4, hidden=16))
+
+
+def expected_neg_elbo(model: VAE, data: ImageDataset) -> float:
+    x, y = data.images[:job_extras.HELD_OUT_IMAGES], data.labels[:job_extras.HELD_OUT_IMAGES]
+    g = torch.Generator().manual_seed(0)
+    return model.eval().evaluate(x, y, generator=g)["neg_elbo"] / len(x)
+
+
+def test_a_frame_offered_between_steps_is_drawn_in_another_thread_from_the_weights_of_that_step():
+    model, data, recorder = tiny_vae(), toy_test_set(), Recorder()
+    at_step_7 = expected_neg_elbo(tiny_vae(), data)  # the same seed: the weights offered at step 7
+    extras = LiveExtras(model.train(), data, torch.device("cpu"), recorder)
+    try:
+        extras.offer(7)
+        with torch.no_grad():  # training goes on at once: the frame must not see these weights
+            for p in model.parameters():
+                p.add_(1.0)
+        assert recorder.published.wait(60)
+        extras.draw_now(8)  # waits for the frame in progress, then draws in this thread
+    finally:
+        extras.close()
+    first, last = recorder.frames
+    assert first.step == 7 and last.step == 8
+    here = threading.current_thread().name
+    assert recorder.threads[0] != here and recorder.threads[1] == here
+    assert first.grid_png.startswith(b"\x89PNG")
+    assert first.latent.points.shape == (job_extras.LATENT_POINTS, 2) and first.latent.step == 7
+    assert first.held_out["neg_elbo"] == pytest.approx(at_step_7, rel=1e-5)
+    assert last.held_out == {}  # held-out metrics come every HELD_OUT_EVERY_S, not every frame
+    assert model.training  # the live model is left as it was
+
+
+def test_a_frame_is_not_offered_again_before_it_is_due():
+    recorder = Recorder()
+    extras = LiveExtras(tiny_vae(), toy_test_set(), torch.device("cpu"), recorder)
+    try:
+        extras.draw_now(1)
+        for step in range(2, 20):
+            extras.offer(step)  # the next frame is due FRAME_EVERY_S after the last began
+    finally:
+        extras.close()
+    assert [frame.step for frame in recorder.frames] == [1]
+
+
+def test_a_model_without_likelihood_or_2d_code_gives_only_a_grid():
+    recorder = Recorder()
+    extras = LiveExtras(DCGAN(DCGANConfig(latent_dim=8, width=4)), toy_test_set(), torch.device("cpu"), recorder)
+    try:
+        extras.draw_now(3)
+    finally:
+        extras.close()
+    (frame,) = recorder.frames
+    assert frame.grid_png.startswith(b"\x89PNG") and frame.latent is None and frame.held_out == {}
+
+
+def test_an_error_while_drawing_reaches_the_training_thread(monkeypatch):
+    def broken_sample(self, n, generator=None):
+        raise RuntimeError("the decoder broke")
+
+    model = tiny_vae()
+    monkeypatch.setattr(VAE, "sample", broken_sample)
+    extras = LiveExtras(model, toy_test_set(), torch.device("cpu"), Recorder())
+    try:
+        extras.offer(1)
+        with pytest.raises(RuntimeError, match="the decoder broke"):
+            extras.draw_now(2)  # raised at the next call from the training thread
+    finally:
+        extras.close()

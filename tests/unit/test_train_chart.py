@@ -1,0 +1,44 @@
+"""The Train page's loss chart: one picture per job, shared by the browsers that watch it at the same time."""
+import dataclasses
+
+import numpy as np
+
+from genlab.jobs import JobView
+from genlab.ui import jobs as ui_jobs
+
+
+def running_view(job_id: int = 1, steps: int = 50, state: str = "running") -> JobView:
+    rng = np.random.default_rng(job_id)
+    losses = {key: list(300 - np.arange(steps) + rng.normal(0, 3, steps)) for key in ("loss", "recon", "kl")}
+    return JobView(id=job_id, kind="vae", dataset="fashion-mnist", title="t", state=state, phase="training",
+                   device="cpu", created=0.0, step=steps, start_step=0, epoch=0.1, progress=0.5, images_per_s=1000.0,
+                   elapsed_s=5.0, eta_s=5.0, loss_steps=list(range(1, steps + 1)), losses=losses,
+                   held_out_steps=[1, steps], held_out={"neg_elbo": [310.0, 260.0]}, grid_png=None, grid_step=0,
+                   latent=None, error=None, checkpoint=None, stopped_by_user=False)
+
+
+def test_browsers_refreshing_together_share_one_chart_and_later_ones_get_a_new_one(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(ui_jobs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(ui_jobs, "_drawn_charts", {})
+    first = ui_jobs.shared_loss_chart(running_view(steps=50))
+    assert first.startswith(b"\x89PNG")
+    clock[0] += ui_jobs.CHART_REUSE_S / 2
+    assert ui_jobs.shared_loss_chart(running_view(steps=52)) is first  # a second browser, moments later
+    assert ui_jobs.shared_loss_chart(running_view(job_id=2)) is not first  # another job has its own chart
+    clock[0] += ui_jobs.CHART_REUSE_S
+    later = ui_jobs.shared_loss_chart(running_view(steps=60))
+    assert later is not first and later == ui_jobs.loss_chart(running_view(steps=60))
+
+
+def test_a_finished_run_is_always_drawn_from_its_final_figures(monkeypatch):
+    monkeypatch.setattr(ui_jobs, "_drawn_charts", {})
+    ui_jobs.shared_loss_chart(running_view(steps=50))
+    final = dataclasses.replace(running_view(steps=80), state="done")
+    assert ui_jobs.shared_loss_chart(final) == ui_jobs.loss_chart(final)
+
+
+def test_a_run_without_losses_yet_is_not_shared(monkeypatch):
+    monkeypatch.setattr(ui_jobs, "_drawn_charts", {})
+    assert ui_jobs.shared_loss_chart(running_view(steps=0)) is None  # loading the data: nothing to draw yet
+    assert ui_jobs.shared_loss_chart(running_view(steps=3)).startswith(b"\x89PNG")  # a moment later
