@@ -7,10 +7,11 @@ Each round trains the default VAE on Fashion-MNIST (batch 128) for the same numb
   - page open: a job started on the Train page, in Chromium, with the page left open and refreshing for the
                whole run (curves, progress and sample grid every 1.5 s);
   - no page:   a job started the same way, after which the browser goes to a blank page.
-The three take turns in a rotating order, so that a machine that speeds up or slows down during the benchmark
-biases none of them. Each run's speed is the images per second of its model card: steps x batch size / the
-training wall time, timed by genlab.train.Trainer in the same way for all three (data loading, the test-split
-evaluation and saving are outside it). The headline figure compares "page open" with "cli" round by round.
+The three take turns, each round in another of the six possible orders, so that a machine that speeds up or
+slows down during the benchmark, or a run that leaves the machine warmer for the next, biases none of them.
+Each run's speed is the images per second of its model card: steps x batch size / the training wall time,
+timed by genlab.train.Trainer in the same way for all three (data loading, the test-split evaluation and saving
+are outside it). The headline figure compares "page open" with "cli" round by round.
 
 A last table splits the CPU time between the training thread, the rest of the server (page refreshes, the
 job's drawing thread: genlab.job_extras), the browser and the CLI process, from /proc. The server runs in a
@@ -19,11 +20,12 @@ Linux then schedules the two as separate groups (autogroup), so the training thr
 (genlab.jobs.TRAINING_NICE) ranks it below the server's other threads, not below the browser. `--same-session`
 puts the server in the browser's group instead. How often the page changes is measured by quick_demo.py.
 
-    .venv/bin/python benchmarks/watch_overhead.py --seconds 30 --rounds 6
+    .venv/bin/python benchmarks/watch_overhead.py --seconds 20 --rounds 12
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -43,24 +45,27 @@ STATES = ("cli", "page open", "no page")
 def cli_run(folder: Path, threads: int, seconds: float, new_session: bool) -> tuple[dict, float]:
     """Headless `python -m genlab train` of the same model: its model card, and the CPU seconds it used."""
     out = folder / f"cli-{time.time():.0f}.safetensors"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist", "--minutes",
-         f"{seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(out)],
-        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": str(threads)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, start_new_session=new_session)
-    used = 0.0
-    while process.poll() is None:  # CPU seconds of the process, read while it still exists
-        used = cpu_seconds(process.pid) or used
-        time.sleep(0.2)
-    if process.returncode:
-        raise RuntimeError(f"the CLI run failed: {process.stderr.read().decode()[-2000:]}")
+    with tempfile.TemporaryFile() as output:  # its progress bar: a file never fills up as a pipe would
+        process = subprocess.Popen(
+            [sys.executable, "-m", "genlab", "train", "vae", "--dataset", "fashion-mnist", "--minutes",
+             f"{seconds / 60:g}", "--batch-size", str(BATCH), "--out", str(out)],
+            cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": str(threads)}, stdout=output, stderr=output,
+            start_new_session=new_session)
+        used = 0.0
+        while process.poll() is None:  # CPU seconds of the process, read while it still exists
+            used = cpu_seconds(process.pid) or used
+            time.sleep(0.2)
+        if process.returncode:
+            output.seek(0)
+            raise RuntimeError(f"the CLI run failed: {output.read().decode()[-2000:]}")
     return read_card(out), used
 
 
 def overhead_interval(speeds: dict[tuple[int, str], float], rounds: int, state: str, reference: str,
                       resamples: int = 10_000) -> tuple[float, float]:
-    """95% bootstrap interval of 1 - mean(state) / mean(reference), resampling whole rounds (the runs of a round
-    are paired: they saw the same machine)."""
+    """An approximate 95% interval of 1 - mean(state) / mean(reference): the percentile bootstrap, resampling
+    whole rounds (the runs of a round are paired: they saw the same machine). With few rounds it is too narrow;
+    use 12 or more."""
     draw, overheads = random.Random(0), []
     for _ in range(resamples):
         picked = [draw.randrange(1, rounds + 1) for _ in range(rounds)]
@@ -72,7 +77,8 @@ def overhead_interval(speeds: dict[tuple[int, str], float], rounds: int, state: 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30, help="training time of every run")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds of three runs (cli, page open, no page)")
+    parser.add_argument("--rounds", type=int, default=12,
+                        help="rounds of three runs (cli, page open, no page); a multiple of 6 balances the orders")
     parser.add_argument("--same-session", action="store_true",
                         help="run the server in the browser's scheduling group (see above)")
     args = parser.parse_args()
@@ -83,7 +89,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "user_checkpoints"
         folder.mkdir()
-        with streamlit_server(folder, new_session=not args.same_session) as server, chromium() as browser:
+        with streamlit_server(folder, {"GENLAB_TRAIN_THREADS": str(threads)},
+                              new_session=not args.same_session) as server, chromium() as browser:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
 
             def browser_pids() -> set[int]:  # every process this script started except the server
@@ -94,29 +101,36 @@ def main() -> int:
                 known = set(folder.rglob("*.safetensors"))
                 open_train_page(page, server.url)
                 start_run(page, minutes=args.seconds / 60)
-                threads_before = thread_cpu_seconds(server.pid)
-                server_before, browser_before = cpu_seconds(server.pid), sum(map(cpu_seconds, browser_pids()))
+                threads_before, server_before = thread_cpu_seconds(server.pid), cpu_seconds(server.pid)
+                browser_before = {pid: cpu_seconds(pid) for pid in browser_pids()}
                 started = time.time()
                 while progress_text(page) is None:  # the job exists (and loads its data)
                     time.sleep(0.1)
                 if state == "no page":
                     page.goto("about:blank")
+                # The job's thread ends with the run, and a browser process may end when the page changes:
+                # read their CPU time while they live.
                 threads_after: dict[int, float] = {}
-                while not set(folder.rglob("*.safetensors")) - known:  # the job's thread ends with the run:
-                    threads_after.update(thread_cpu_seconds(server.pid))  # read its CPU time while it lives
+                browser_after: dict[int, float] = {}
+                while not set(folder.rglob("*.safetensors")) - known:
+                    threads_after.update(thread_cpu_seconds(server.pid))
+                    browser_after.update({pid: cpu_seconds(pid) for pid in browser_pids()})
+                    if time.time() - started > args.seconds + 600:
+                        raise RuntimeError("the job did not save its checkpoint; see the server's log")
                     time.sleep(0.5)
                 checkpoint = wait_for_new_checkpoint(folder, known)
                 length = time.time() - started
                 trainer = max(after - threads_before.get(tid, 0.0) for tid, after in threads_after.items())
                 server_used = cpu_seconds(server.pid) - server_before
-                browser_used = sum(map(cpu_seconds, browser_pids())) - browser_before
+                browser_used = sum(max(0.0, used - browser_before.get(pid, 0.0)) for pid, used in browser_after.items())
                 return read_card(checkpoint), {"training thread": trainer / length,
                                                "rest of the server": (server_used - trainer) / length,
                                                "browser": browser_used / length}
 
             open_train_page(page, server.url)  # the first visit loads the models and pages
+            orders = list(itertools.permutations(STATES))
             for round_index in range(args.rounds):
-                order = STATES[round_index % 3:] + STATES[:round_index % 3]
+                order = orders[round_index % len(orders)]
                 for state in order:
                     if state == "cli":
                         page.goto("about:blank")
@@ -131,7 +145,7 @@ def main() -> int:
                           file=sys.stderr)
 
     print(f"\nVAE (default config) on fashion-mnist, batch {BATCH}, {threads} CPU thread(s) for training; "
-          f"{args.rounds} rounds of three {args.seconds:g}-s runs in rotating order; server "
+          f"{args.rounds} rounds of three {args.seconds:g}-s runs, in every order in turn; server "
           f"{'in the browser' if args.same_session else 'in its own'} scheduling group\n")
     print("| round | cli: images/s | page open: images/s | no page: images/s | page open / cli | page open / no page |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -146,9 +160,9 @@ def main() -> int:
           f"{means['page open'] / means['cli']:.3f} | {means['page open'] / means['no page']:.3f} |")
     low, high = overhead_interval(speeds, args.rounds, "page open", "cli")
     print(f"\nOverhead of an open, refreshing Train page against headless CLI training: "
-          f"{1 - means['page open'] / means['cli']:.1%} of the training speed (95% bootstrap interval over the "
-          f"rounds: {low:.1%} to {high:.1%}; median of the per-round ratios: {1 - statistics.median(vs_cli):.1%}; "
-          "target under 10%).")
+          f"{1 - means['page open'] / means['cli']:.1%} of the training speed (approximate 95% interval, bootstrap "
+          f"over the rounds: {low:.1%} to {high:.1%}; median of the per-round ratios: "
+          f"{1 - statistics.median(vs_cli):.1%}; target under 10%).")
     low, high = overhead_interval(speeds, args.rounds, "page open", "no page")
     print(f"Against a job of the same server that nobody watches: {1 - means['page open'] / means['no page']:.1%} "
           f"({low:.1%} to {high:.1%}; median {1 - statistics.median(vs_no_page):.1%}). The unwatched job against "

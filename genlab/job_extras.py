@@ -4,7 +4,11 @@ metrics, drawn in a thread of their own from a copy of the weights.
 Drawn in the training thread, these frames cost it 4 to 7% of its time on a CPU (a 64-image grid every 1.2 s,
 256 held-out test images every 10 s), time the headless command line does not spend. Here the training thread
 only copies the weights into a shadow model between two steps (well under a millisecond for the default VAE)
-and goes on; the drawing runs beside it, on the core that genlab.jobs.training_threads leaves free.
+and goes on; the drawing runs beside it. On a 2-core machine that is the core genlab.jobs.training_threads
+leaves free; on more cores the drawing's torch operations use as many threads as training does, for the few
+milliseconds a frame takes. On a GPU the frames are drawn in the training thread, between steps, as before:
+the GPU's work queue runs one thing at a time anyway, and two Python threads using Apple's MPS backend at once
+can crash the process (pytorch/pytorch#197805).
 
     extras = LiveExtras(model, test_set, device, publish)   # publish(frame) is called with each new Frame
     extras.draw_now(step)       # the first frame, before training (in the caller's thread)
@@ -54,8 +58,9 @@ class Frame:
 
 
 class LiveExtras:
-    """Draws frames of a training model in a thread of its own. The training thread calls offer() between
-    steps; a drawing error is raised there, at the next offer or draw_now."""
+    """Draws frames of a training model in a thread of its own (on a CPU) or between steps (on a GPU). The
+    training thread calls offer() between steps; a drawing error is raised there, at the next offer or
+    draw_now."""
 
     def __init__(self, model: torch.nn.Module, test_set: ImageDataset, device: torch.device,
                  publish: Callable[[Frame], None]):
@@ -66,21 +71,25 @@ class LiveExtras:
         self.step = 0  # the training step the shadow's weights come from
         self.next_frame = self.next_held_out = 0.0  # time.perf_counter() when the next one is due
         self.costs: list[float] = []  # the last few frame costs, in seconds
-        self.error: Exception | None = None
+        self.error: BaseException | None = None
         self._idle = threading.Event()  # no frame in progress: the shadow may be overwritten
         self._idle.set()
         self._wake = threading.Event()
         self._closed = False
-        # Started from the training thread, it inherits that thread's lower priority (genlab.jobs).
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name=f"{threading.current_thread().name}-extras")
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if device.type == "cpu":  # started from the training thread, it inherits its lower priority (genlab.jobs)
+            self._thread = threading.Thread(target=self._loop, daemon=True,
+                                            name=f"{threading.current_thread().name}-extras")
+            self._thread.start()
 
     # -- called by the training thread ---------------------------------------------------------------------
     def offer(self, step: int) -> None:
         """Between two steps: if a frame is due and the last one is finished, copy the weights and start it."""
         self._raise_error()
         if time.perf_counter() < self.next_frame or not self._idle.is_set():
+            return
+        if self._thread is None:  # on a GPU: draw here, between steps
+            self.draw_now(step)
             return
         self._take_weights(step)
         self._idle.clear()
@@ -96,9 +105,9 @@ class LiveExtras:
     def close(self) -> None:
         self._closed = True
         self._wake.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
-    # -- the drawing thread --------------------------------------------------------------------------------
     def _take_weights(self, step: int) -> None:
         with torch.no_grad():
             for mine, live in zip(self._copy, self._live):
@@ -110,6 +119,7 @@ class LiveExtras:
             error, self.error = self.error, None
             raise error
 
+    # -- the drawing thread (and draw_now) -----------------------------------------------------------------
     def _loop(self) -> None:
         while True:
             self._wake.wait()
@@ -118,7 +128,7 @@ class LiveExtras:
                 return
             try:
                 self._draw()
-            except Exception as e:  # handed to the training thread, which fails the job with it
+            except BaseException as e:  # handed to the training thread, which fails the job with it
                 self.error = e
             finally:
                 self._idle.set()

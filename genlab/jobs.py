@@ -430,7 +430,7 @@ class JobRun:
         job.set(step=before.steps, start_step=before.steps, phase="training")
         log.info("job %d: training %s on %s (%s, %d CPU threads)", job.id, spec.kind, spec.dataset, self.device,
                  torch.get_num_threads())
-        self.extras = LiveExtras(self.model, test_set, self.device, self._publish)  # grids in a thread of their own
+        self.extras = LiveExtras(self.model, test_set, self.device, self._publish)  # grids beside training
         failure = None
         try:
             self.extras.draw_now(before.steps)  # the first frame: what the untrained (or resumed) model makes
@@ -498,7 +498,7 @@ class JobRun:
         self.extras.offer(event.step)
 
     def _publish(self, frame: Frame) -> None:
-        """A new frame from genlab.job_extras (in its drawing thread) becomes what the pages show."""
+        """A new frame from genlab.job_extras (usually from its drawing thread) becomes what the pages show."""
         self.job.set(grid_png=frame.grid_png, grid_step=frame.step,
                      **({"latent": frame.latent} if frame.latent is not None else {}))
         if frame.held_out:

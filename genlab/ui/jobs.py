@@ -41,7 +41,7 @@ LABELS = {
 PANELS_TOGETHER = [("loss_d", "loss_g"), ("d_real", "d_fake")]  # curves that belong on one chart
 REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # curves that share a panel (and the legend) differ
-MAX_PLOTTED_POINTS = 200  # per curve: about one per pixel of a panel, quick to draw
+MAX_PLOTTED_POINTS = 200  # per curve: about one per pixel of a panel when three share the chart; quick to draw
 CHART_REUSE_S = 1.0  # browsers refreshing within this time of each other get the same chart
 HELD_OUT_ON = {"neg_elbo": "loss", "nll": "loss", "nll_bits_per_dim": "bits_per_dim"}  # held-out -> chart
 CURVE_NOTES = {
@@ -79,9 +79,10 @@ def _panels(view: JobView) -> list[tuple[str, ...]]:
 
 
 def _thin(xs: list, ys: list, most: int = MAX_PLOTTED_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """At most `most` points, as numpy arrays."""
+    """At most `most` evenly spaced points, the newest always among them, as numpy arrays."""
     stride = max(1, math.ceil(len(xs) / most))
-    return np.asarray(xs[::stride]), np.asarray(ys[::stride], dtype=np.float32)
+    first = (len(xs) - 1) % stride  # so that the last point is kept
+    return np.asarray(xs[first::stride]), np.asarray(ys[first::stride], dtype=np.float32)
 
 
 def loss_chart(view: JobView) -> bytes | None:
@@ -108,21 +109,22 @@ def loss_chart(view: JobView) -> bytes | None:
     return png_bytes(line_chart(panels, width=660, height=230))
 
 
-_drawn_charts: dict[int, tuple[float, bytes | None]] = {}  # job id -> (when drawn, chart), for every session
+_drawn_charts: dict[tuple[float, int], tuple[float, bytes]] = {}  # (job created, id) -> (when drawn, chart)
 
 
 def shared_loss_chart(view: JobView) -> bytes | None:
     """loss_chart, drawn at most once every CHART_REUSE_S for all the browsers watching one running job: a class
-    of 30 watching the teacher's run would otherwise draw 30 charts every refresh (about 20 ms of the server's
-    time each)."""
-    now = time.monotonic()
-    drawn = _drawn_charts.get(view.id)
-    if view.active and drawn is not None and drawn[1] is not None and now - drawn[0] < CHART_REUSE_S:
+    of 30 watching the teacher's run would otherwise draw 30 charts every refresh (about 15 ms of the server's
+    time each). A finished run is always drawn from its final figures."""
+    now, key = time.monotonic(), (view.created, view.id)
+    drawn = _drawn_charts.get(key)
+    if view.active and drawn is not None and now - drawn[0] < CHART_REUSE_S:
         return drawn[1]
     chart = loss_chart(view)
-    _drawn_charts[view.id] = (now, chart)
-    for old in sorted(_drawn_charts)[:-8]:  # remember the newest few jobs only
-        _drawn_charts.pop(old, None)
+    for old in [k for k, (when, _) in list(_drawn_charts.items()) if now - when >= CHART_REUSE_S]:
+        _drawn_charts.pop(old, None)  # too old to be shared again
+    if view.active and chart is not None:
+        _drawn_charts[key] = (now, chart)
     return chart
 
 

@@ -42,7 +42,9 @@ def expected_neg_elbo(model: VAE, data: ImageDataset) -> float:
     return model.eval().evaluate(x, y, generator=g)["neg_elbo"] / len(x)
 
 
-def test_a_frame_offered_between_steps_is_drawn_in_another_thread_from_the_weights_of_that_step():
+def test_a_frame_offered_between_steps_is_drawn_in_another_thread_from_the_weights_of_that_step(monkeypatch):
+    monkeypatch.setattr(job_extras, "HELD_OUT_EVERY_S", 0.0)  # held-out metrics with every frame
+    monkeypatch.setattr(job_extras, "BUDGET", 1.0)
     model, data, recorder = tiny_vae(), toy_test_set(), Recorder()
     at_step_7 = expected_neg_elbo(tiny_vae(), data)  # the same seed: the weights offered at step 7
     extras = LiveExtras(model.train(), data, torch.device("cpu"), recorder)
@@ -50,9 +52,9 @@ def test_a_frame_offered_between_steps_is_drawn_in_another_thread_from_the_weigh
         extras.offer(7)
         with torch.no_grad():  # training goes on at once: the frame must not see these weights
             for p in model.parameters():
-                p.add_(1.0)
+                p.mul_(0.5)
         assert recorder.published.wait(60)
-        extras.draw_now(8)  # waits for the frame in progress, then draws in this thread
+        extras.draw_now(8)  # waits for the frame in progress, then draws in this thread, from the new weights
     finally:
         extras.close()
     first, last = recorder.frames
@@ -62,8 +64,35 @@ def test_a_frame_offered_between_steps_is_drawn_in_another_thread_from_the_weigh
     assert first.grid_png.startswith(b"\x89PNG")
     assert first.latent.points.shape == (job_extras.LATENT_POINTS, 2) and first.latent.step == 7
     assert first.held_out["neg_elbo"] == pytest.approx(at_step_7, rel=1e-5)
-    assert last.held_out == {}  # held-out metrics come every HELD_OUT_EVERY_S, not every frame
-    assert model.training  # the live model is left as it was
+    assert last.held_out["neg_elbo"] == pytest.approx(expected_neg_elbo(model, data), rel=1e-5)
+    assert last.held_out["neg_elbo"] != pytest.approx(at_step_7, rel=1e-3)
+
+
+def test_held_out_metrics_come_less_often_than_frames():
+    recorder = Recorder()
+    extras = LiveExtras(tiny_vae(), toy_test_set(), torch.device("cpu"), recorder)
+    try:
+        extras.draw_now(1)
+        extras.draw_now(2)
+    finally:
+        extras.close()
+    assert "neg_elbo" in recorder.frames[0].held_out and recorder.frames[1].held_out == {}
+
+
+def test_the_copy_carries_buffers_too_batch_norm_statistics_and_step_counters():
+    torch.manual_seed(0)
+    model = DCGAN(DCGANConfig(latent_dim=8, width=4))
+    optimizers = model.make_optimizers()
+    extras = LiveExtras(model, toy_test_set(), torch.device("cpu"), Recorder())
+    try:
+        for _ in range(2):
+            model.train_step(toy_test_set().images[:16], toy_test_set().labels[:16], optimizers)
+        extras.draw_now(2)
+    finally:
+        extras.close()
+    live, copied = model.state_dict(), extras.shadow.state_dict()
+    assert int(copied["steps_done"]) == 2
+    assert all(torch.equal(live[name], copied[name]) for name in live)
 
 
 def test_a_frame_is_not_offered_again_before_it_is_due():
@@ -93,12 +122,12 @@ def test_an_error_while_drawing_reaches_the_training_thread(monkeypatch):
     def broken_sample(self, n, generator=None):
         raise RuntimeError("the decoder broke")
 
-    model = tiny_vae()
     monkeypatch.setattr(VAE, "sample", broken_sample)
-    extras = LiveExtras(model, toy_test_set(), torch.device("cpu"), Recorder())
+    extras = LiveExtras(tiny_vae(), toy_test_set(), torch.device("cpu"), Recorder())
     try:
-        extras.offer(1)
+        extras.offer(1)  # drawn in the other thread, which fails
+        extras._idle.wait(60)
         with pytest.raises(RuntimeError, match="the decoder broke"):
-            extras.draw_now(2)  # raised at the next call from the training thread
+            extras.offer(2)  # raised at the next step
     finally:
         extras.close()

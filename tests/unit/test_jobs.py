@@ -131,6 +131,18 @@ def test_a_nan_loss_fails_the_job_clearly_and_keeps_the_last_good_weights(manage
     assert all(torch.isfinite(p).all() for p in checkpoint.model.parameters())
 
 
+def test_a_failing_sample_grid_fails_the_job_with_one_sentence(manager, monkeypatch):
+    def broken_sample(self, n, generator=None):
+        raise RuntimeError("the decoder broke")
+
+    monkeypatch.setattr(VAE, "sample", broken_sample)
+    job = manager.submit(tiny_spec())
+    assert job.finished.wait(120)
+    view = manager.view(job.id)
+    assert view.state == "failed"
+    assert view.error == "Training failed with an unexpected RuntimeError (the decoder broke)."
+
+
 def test_jobs_over_the_limit_wait_in_a_queue_and_start_in_turn(manager):
     first = manager.submit(tiny_spec(epochs=None, minutes=10))
     second = manager.submit(tiny_spec(epochs=None, minutes=10))

@@ -42,3 +42,9 @@ def test_a_run_without_losses_yet_is_not_shared(monkeypatch):
     monkeypatch.setattr(ui_jobs, "_drawn_charts", {})
     assert ui_jobs.shared_loss_chart(running_view(steps=0)) is None  # loading the data: nothing to draw yet
     assert ui_jobs.shared_loss_chart(running_view(steps=3)).startswith(b"\x89PNG")  # a moment later
+
+
+def test_a_long_history_is_thinned_to_evenly_spaced_points_that_end_at_the_newest():
+    x, y = ui_jobs._thin(list(range(1, 1002)), [float(v) for v in range(1, 1002)], most=200)
+    assert len(x) <= 200 and x[-1] == 1001 and y[-1] == 1001.0
+    assert len(set(np.diff(x))) == 1  # evenly spaced
