@@ -52,7 +52,7 @@ def main() -> int:
                     last_grid = caption
                 if now >= next_shot:
                     page.screenshot(path=str(out / f"page_{int(next_shot):03d}s.png"))
-                    grid = page.locator("[data-testid='stImage'] img").first
+                    grid = page.locator("[data-testid='stImage'] img").last  # the loss chart is the first picture
                     if grid.count():
                         grid.screenshot(path=str(out / f"grid_{int(next_shot):03d}s.png"))
                     print(f"{now:5.1f} s after Start: {text} | {caption}")
