@@ -104,8 +104,6 @@ def bare_steps_per_second(seconds: float = 5.0) -> float:
 
 
 def browser_benchmark(speeds: list[int], seconds: float, warmup: float) -> None:
-    from playwright.sync_api import sync_playwright
-
     baseline = bare_steps_per_second()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,6 +41,14 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
+    """JPEG, for pictures of smooth colours redrawn several times a second (the GAN playground's plane): it
+    encodes several times faster than PNG, and smaller."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
 def grid(images: torch.Tensor, nrow: int, scale: int = 1, padding: int = 1) -> Image.Image:
     """(N, C, H, W) in [0, 1] -> one PIL image with `nrow` images per row, thin grey lines between."""
     tiled = torchvision.utils.make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding, pad_value=0.5)

@@ -39,7 +39,7 @@ from genlab.models import KINDS, get_kind
 from genlab.train import NonFiniteLoss, Trainer, TrainEvent, TrainSettings, evaluate_model
 
 log = logging.getLogger(__name__)
-if not log.handlers:  # a line per job start, end and minute in the server's terminal (GENLAB_JOB_LOG_EVERY_S)
+if not log.handlers:  # a line per job start, end and minute in the server's terminal
     _handler = logging.StreamHandler()
     _handler.setFormatter(logging.Formatter("%(asctime)s genlab.jobs %(message)s"))
     log.addHandler(_handler)
@@ -50,6 +50,7 @@ ACTIVE_STATES = ("queued", "running", "stopping")
 FINISHED_STATES = ("done", "failed", "cancelled")
 NLL_METRICS = ("neg_elbo", "nll")  # nats per image: also reported in bits per dimension
 KEEP_FINISHED = 50  # finished jobs remembered by the manager
+LOG_EVERY_S = 60  # a progress line in the server's terminal this often
 
 
 class JobError(ValueError):
@@ -418,7 +419,6 @@ class JobRun:
     def __init__(self, job: Job, device: torch.device):
         self.job, self.spec, self.device = job, job.spec, device
         self.next_log = 0.0
-        self.log_every_s = float(os.environ.get("GENLAB_JOB_LOG_EVERY_S", 60))
 
     def execute(self) -> None:
         job, spec = self.job, self.spec
@@ -492,9 +492,8 @@ class JobRun:
             return
         self.job.record_step(event)
         if time.perf_counter() >= self.next_log:
-            self.next_log = time.perf_counter() + self.log_every_s
-            log.info("job %d: step %d at %.3f, %.1f images/s", self.job.id, event.step, time.time(),
-                     event.images_per_s)
+            self.next_log = time.perf_counter() + LOG_EVERY_S
+            log.info("job %d: step %d, %.1f images/s", self.job.id, event.step, event.images_per_s)
         self.extras.offer(event.step)
 
     def _publish(self, frame: Frame) -> None:

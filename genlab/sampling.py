@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from genlab.models import as_generator
 from genlab.models.pixelcnn import gate

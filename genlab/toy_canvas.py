@@ -10,12 +10,12 @@ manifold brown, G's push purple.
 from __future__ import annotations
 
 import functools
-import io
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from genlab.images import jpeg_bytes
 from genlab.toy_data import PLANE
 from genlab.toy_gan import ToyGAN
 
@@ -121,13 +121,6 @@ def with_key(picture: Image.Image) -> Image.Image:
     whole.paste(picture, (0, 0))
     whole.paste(bar, (0, picture.height + 4))
     return whole
-
-
-def jpeg_bytes(picture: Image.Image, quality: int = 90) -> bytes:
-    """A frame for the page: JPEG encodes several times faster than PNG, and smaller, for smooth colours."""
-    buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
 
 
 def plane_frame(gan: ToyGAN, **options) -> tuple[bytes, int]:

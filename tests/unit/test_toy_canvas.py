@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from genlab import toy_canvas
+from genlab.images import jpeg_bytes
 from genlab.toy_data import PLANE, toy_dataset
 from genlab.toy_gan import ToyGAN, ToyGANConfig
 
@@ -47,7 +48,7 @@ def test_plane_picture_shows_the_real_and_the_generated_points():
 
 def test_drawing_does_not_change_training_and_the_frame_is_a_jpeg():
     run, twin = gan(), gan()
-    frame = toy_canvas.jpeg_bytes(toy_canvas.with_key(toy_canvas.plane_picture(run, arrows=True, size=160)))
+    frame = jpeg_bytes(toy_canvas.with_key(toy_canvas.plane_picture(run, arrows=True, size=160)))
     run.train(3)
     twin.train(3)
     assert run.history[-1] == twin.history[-1]  # drawing (arrows included) left the training run alone
