@@ -21,8 +21,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import equations as eqs  # noqa: E402
-from genlab.checkpoints import load_checkpoint  # noqa: E402
+from genlab.explore import arithmetic as eqs  # noqa: E402
+from genlab.models.loading import load_checkpoint  # noqa: E402
 from genlab.device import describe_device, pick_device  # noqa: E402
 from genlab.images import png_bytes, to_pil  # noqa: E402
 

@@ -12,7 +12,7 @@ training, default settings, in a bare loop in this process (no page, no drawing)
 that speed the live page keeps.
 
 Modes mode trains the non-saturating GAN with default settings on the ring of 8 Gaussians for 5,000 steps per
-seed and counts covered modes on 2,000 fresh samples every 250 steps (see genlab.toy_gan.count_modes).
+seed and counts covered modes on 2,000 fresh samples every 250 steps (see genlab.playground.gan.count_modes).
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 
-from genlab.toy_data import toy_dataset  # noqa: E402
-from genlab.toy_gan import ToyGAN, ToyGANConfig, count_modes, one_thread  # noqa: E402
+from genlab.playground.data import toy_dataset  # noqa: E402
+from genlab.playground.gan import ToyGAN, ToyGANConfig, count_modes, one_thread  # noqa: E402
 
 from live_app import chromium, cpu_seconds, descendants, streamlit_server  # noqa: E402
 

@@ -31,7 +31,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from genlab.device import describe_device, pick_device  # noqa: E402
-from genlab.models import count_parameters  # noqa: E402
+from genlab.models.base import count_parameters  # noqa: E402
 from genlab.models.dcgan import DCGAN, DCGANConfig  # noqa: E402
 
 

@@ -3,21 +3,21 @@ the same model trained headless from the command line?
 
 Each round trains the default VAE on Fashion-MNIST (batch 128) for the same number of seconds three ways:
   - cli:       `python -m genlab train`, headless, in a process of its own, with as many CPU threads as a job
-               of the app gets (genlab.jobs.training_threads);
+               of the app gets (genlab.training.jobs.training_threads);
   - page open: a job started on the Train page, in Chromium, with the page left open and refreshing for the
                whole run (curves, progress and sample grid every 1.5 s);
   - no page:   a job started the same way, after which the browser goes to a blank page.
 The three take turns, each round in another of the six possible orders, so that a machine that speeds up or
 slows down during the benchmark, or a run that leaves the machine warmer for the next, biases none of them.
 Each run's speed is the images per second of its model card: steps x batch size / the training wall time,
-timed by genlab.train.Trainer in the same way for all three (data loading, the test-split evaluation and saving
+timed by genlab.training.trainer.Trainer in the same way for all three (data loading, the test-split evaluation and saving
 are outside it). The headline figure compares "page open" with "cli" round by round.
 
 A last table splits the CPU time between the training thread, the rest of the server (page refreshes, the
-job's drawing thread: genlab.job_extras), the browser and the CLI process, from /proc. The server runs in a
+job's drawing thread: genlab.training.live), the browser and the CLI process, from /proc. The server runs in a
 session of its own, as when a teacher starts it from a terminal and opens the page in the desktop's browser:
 Linux then schedules the two as separate groups (autogroup), so the training thread's lower priority
-(genlab.jobs.TRAINING_NICE) ranks it below the server's other threads, not below the browser. `--same-session`
+(genlab.training.jobs.TRAINING_NICE) ranks it below the server's other threads, not below the browser. `--same-session`
 puts the server in the browser's group instead. How often the page changes is measured by quick_demo.py.
 
     .venv/bin/python benchmarks/watch_overhead.py --seconds 20 --rounds 12
@@ -83,7 +83,7 @@ def main() -> int:
                         help="run the server in the browser's scheduling group (see above)")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, cores - 1)  # what genlab.jobs.training_threads gives a job on this machine
+    threads = max(1, cores - 1)  # what genlab.training.jobs.training_threads gives a job on this machine
     speeds: dict[tuple[int, str], float] = {}
     cpu: dict[str, list[dict[str, float]]] = {state: [] for state in STATES}
     with tempfile.TemporaryDirectory() as tmp:

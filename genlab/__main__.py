@@ -17,15 +17,16 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from genlab.checkpoints import CheckpointError
+from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetMissing, load_dataset
 from genlab.device import describe_device, pick_device
-from genlab.metrics import nats_to_bits_per_dim
-from genlab.models import KINDS, get_kind
-from genlab.train import NonFiniteLoss, Trainer, TrainSettings, evaluate_model
+from genlab.models import KINDS, choices, get_kind
+from genlab.training.run import RunSpec, TrainingRun
+from genlab.training.trainer import NonFiniteLoss
+from genlab.models.base import evaluate_model, learning_rate, nats_to_bits_per_dim
 
-# Metrics that are negative log-likelihoods (or bounds on one) in nats per image: also shown in bits/dim.
-NLL_METRICS = {"neg_elbo": "test negative ELBO", "nll": "test negative log-likelihood"}
+LIKELIHOOD_WORDS = {"exact": "test negative log-likelihood", "bound": "test negative ELBO"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,16 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--dataset", default="fashion-mnist", choices=sorted(DATASETS))
     train.add_argument("--epochs", type=float, default=None, help="passes over the training split")
     train.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
-    train.add_argument("--steps", type=int, default=None, help="stop after this many steps (smoke tests)")
+    train.add_argument("--steps", type=int, default=None, help="stop after this many optimisation steps")
     train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's)")
+    train.add_argument("--lr", type=float, default=None,
+                       help="learning rate (default: the model's; with --resume, the checkpoint's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
     train.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
     train.add_argument("--weights-only", action="store_true",
                        help="leave out the optimiser state (a much smaller file; --resume then restarts the optimiser)")
     train.add_argument("--title", default=None, help="short name shown in the app's pickers")
-    train.add_argument("--resume", default=None, help="continue from this checkpoint (weights and optimiser)")
+    train.add_argument("--resume", default=None,
+                       help="continue from this checkpoint (weights, optimiser, step count); settings given now win")
     train.add_argument("--images-folder", default=None,
                        help="train on your own PNG/JPEG images in this folder (subfolders become classes) instead "
                             "of --dataset; --image-size 28 or 32 and --image-channels 1 or 3 choose their shape")
@@ -58,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--all", action="store_true",
                           help="compare every checkpoint of --dataset with sample-quality metrics (a table)")
     evaluate.add_argument("--dataset", default=None, help="another dataset than the one in the model card")
-    evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per VAE/GAN")
+    evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per one-pass model")
     evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
-                          help="with --all: samples per PixelCNN")
+                          help="with --all: samples per slow (autoregressive or iterative) model")
     evaluate.add_argument("--device", default=None)
 
     sample = commands.add_parser("sample", help="save a grid of samples as PNG")
@@ -92,12 +95,12 @@ def config_parser(kind_name: str) -> argparse.ArgumentParser:
             parser.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=None)
         else:
             caster = {"int": int, "float": float, "str": str}.get(str(f.type), str)
-            parser.add_argument(flag, type=caster, default=None)
+            parser.add_argument(flag, type=caster, default=None, choices=choices(f))
     return parser
 
 
 def run_train(args, extra: list[str], argv: list[str]) -> int:
-    kind = get_kind(args.kind)
+    """Parse the kind's config flags, then run the one training recipe (genlab.training.run) with a progress bar."""
     overrides, unknown = config_parser(args.kind).parse_known_args(extra)
     if unknown:
         raise ValueError(f"unknown option(s) for {args.kind}: {' '.join(unknown)}")
@@ -110,56 +113,25 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
                                  channels=values.get("image_channels"))
         print(f"{args.images_folder}: {folder.report.summary()}")
         args.dataset = folder.dataset_name
-    train_set, test_set = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
-    channels, size, _ = train_set.image_shape
-    config = kind.config_cls(**{"image_channels": channels, "image_size": size, **values})
-    model = kind.build(config)
-    steps_before, epochs_before, wall_before, optimizers = 0, 0.0, 0.0, None
-    if args.resume:
-        previous = load_checkpoint(args.resume, expect_kind=args.kind)
-        model = previous.model.train()
-        optimizers = model.make_optimizers(args.lr) if args.lr else model.make_optimizers()
-        if not previous.restore_optimizers(optimizers):
-            print("note: the checkpoint has no optimiser state; starting the optimiser afresh")
-        steps_before = previous.card.get("steps", 0)
-        epochs_before = previous.card.get("epochs", 0.0)
-        wall_before = previous.card.get("wall_time_s", 0.0)
-    epochs = args.epochs
-    if args.steps:  # a step budget, expressed as a fraction of an epoch
-        epochs = min(epochs or float("inf"), args.steps / -(-len(train_set) // args.batch_size))
-    elif epochs is None and args.minutes is None:
-        epochs = 1.0
-    settings = TrainSettings(epochs=epochs, max_seconds=args.minutes * 60 if args.minutes else None,
-                             batch_size=args.batch_size, lr=args.lr, seed=args.seed, sample_every_s=0)
-    torch.manual_seed(args.seed)
-    print(f"training {args.kind} on {args.dataset} ({len(train_set)} images) on {describe_device(device)}")
+    spec = RunSpec(kind=args.kind, dataset=args.dataset, config=values, epochs=args.epochs, minutes=args.minutes,
+                   steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume_from=args.resume,
+                   title=args.title, half=args.half, weights_only=args.weights_only)
     bar = ProgressBar()
-    trainer = Trainer(model, train_set, settings, device=device, optimizers=optimizers,
-                      callbacks=[bar.update], start_step=steps_before)
-    result = trainer.run()
+    run = TrainingRun(spec, args.out, device, command="python -m genlab " + shlex.join(argv), callbacks=[bar.update])
+    torch.manual_seed(args.seed)
+    run.prepare()
+    if args.resume and not run.restored_optimizer:
+        print("note: the checkpoint has no optimiser state; starting the optimiser afresh")
+    print(f"training {args.kind} on {args.dataset} ({len(run.train_set)} images) on {describe_device(device)}, "
+          f"learning rate {learning_rate(run.trainer.optimizers):g}")
+    failure = run.train()
     bar.close()
-    if args.half:  # evaluate the weights exactly as they will be stored, so the card matches `eval`
-        model.half().float()
-    metrics = evaluate_model(model, test_set, device)
-    dims = test_set.images[0].numel()
-    card = {
-        "title": args.title or f"{args.kind} on {args.dataset}",
-        "dataset": args.dataset, "train_split": "train", "eval_split": "test",
-        "train_source": train_set.source, "eval_source": test_set.source,
-        "image_shape": list(train_set.image_shape), "class_names": train_set.class_names,
-        "steps": result.steps, "epochs": round(epochs_before + result.epochs, 3), "batch_size": settings.batch_size,
-        "lr": trainer.optimizers[next(iter(trainer.optimizers))].param_groups[0]["lr"], "seed": args.seed,
-        "wall_time_s": round(wall_before + result.wall_time_s, 1), "device": describe_device(device),
-        "metrics": {k: round(v, 4) for k, v in metrics.items()},
-        "command": "python -m genlab " + shlex.join(argv),
-    }
-    for key in NLL_METRICS:
-        if key in metrics:
-            card["metrics"][f"{key}_bits_per_dim"] = round(nats_to_bits_per_dim(metrics[key], dims), 4)
-    save_checkpoint(args.out, model, args.kind, card, half=args.half,
-                    optimizers=None if args.weights_only else trainer.optimizers)
-    print(f"saved {args.out} after {result.steps} steps in {result.wall_time_s:.0f} s")
-    print_metrics(metrics, dims, test_set.name)
+    card = run.finish()
+    print(f"saved {args.out} after {card['steps']} steps in {run.wall_s:.0f} s")
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2
+    print_metrics(run.metrics, run.test_set.images[0].numel(), run.test_set.name, get_kind(args.kind))
     return 0
 
 
@@ -177,12 +149,12 @@ def run_eval(args) -> int:
           f"evaluated on {len(test_set)} test images of {dataset_name} ({test_set.source})")
     if not metrics:
         print("this model has no likelihood to evaluate (an implicit model)")
-    print_metrics(metrics, test_set.images[0].numel(), dataset_name)
+    print_metrics(metrics, test_set.images[0].numel(), dataset_name, get_kind(checkpoint.kind))
     return 0
 
 
 def run_eval_all(args) -> int:
-    from genlab.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value, generative_checkpoints,
+    from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value, generative_checkpoints,
                                 load_reference, noise_row, real_data_row)
 
     if not args.dataset:
@@ -203,13 +175,14 @@ def run_eval_all(args) -> int:
     for name, (_, better) in METRIC_INFO.items():
         print(f"| {name} | {better} | " + " | ".join(format_value(name, r.get(name)) for r in rows) + " |")
     print("| likelihood | - | " + " | ".join(r.get("likelihood", "-") for r in rows) + " |")
+    print("| discretisation | - | " + " | ".join(r.get("discretisation", "-") for r in rows) + " |")
     return 0
 
 
-def print_metrics(metrics: dict[str, float], dims: int, dataset: str) -> None:
+def print_metrics(metrics: dict[str, float], dims: int, dataset: str, kind) -> None:
     for key, value in metrics.items():
-        if key in NLL_METRICS:
-            print(f"{NLL_METRICS[key]} on {dataset}: {value:.2f} nats per image = "
+        if key == kind.likelihood_metric:
+            print(f"{LIKELIHOOD_WORDS[kind.likelihood]} on {dataset}: {value:.2f} nats per image = "
                   f"{nats_to_bits_per_dim(value, dims):.4f} bits per dimension")
         else:
             print(f"{key}: {value:.4f}")

@@ -6,10 +6,12 @@ kind, config, dataset, image shape, steps, wall time, device, metrics and the ex
 
 Writes go to a temporary file that is renamed into place, so a crash or a full disk never leaves half a
 checkpoint and never damages the previous one. Loading checks the card, the kind and every tensor's shape,
-and says in one sentence what does not fit (CheckpointError).
+and says in one sentence what does not fit (CheckpointError). This file knows the format, not the models:
+rebuilding a model from a file is genlab/models/loading.py.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -23,7 +25,6 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 import genlab
-from genlab.models import KINDS, config_to_dict, get_kind
 
 SHIPPED_DIR = genlab.ROOT / "checkpoints"
 MAX_HEADER_BYTES = 10_000_000  # a real header is a few kB; refuse absurd ones before reading them
@@ -68,7 +69,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, kind: str, card: d
         optimizer_meta[opt_name], opt_tensors = _split_optimizer_state(opt_name, optimizer)
         tensors.update(opt_tensors)
     full_card = {
-        "kind": kind, "config": config_to_dict(model.config), "genlab_version": genlab.__version__,
+        "kind": kind, "config": dataclasses.asdict(model.config), "genlab_version": genlab.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **card,
     }
@@ -128,115 +129,30 @@ def _split_optimizer_state(opt_name: str, optimizer: torch.optim.Optimizer) -> t
 # Loading
 
 
-@dataclass
-class LoadedCheckpoint:
-    model: torch.nn.Module  # in eval mode, on the requested device
-    card: dict
-    path: Path | None
-    optimizer_tensors: dict[str, torch.Tensor]
-
-    @property
-    def kind(self) -> str:
-        return self.card["kind"]
-
-    def restore_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> bool:
-        """Load the saved optimiser state into freshly made optimisers; False when none was saved."""
-        saved = self.card.get("optimizers") or {}
-        if set(saved) != set(optimizers):
-            return False
-        for name, optimizer in optimizers.items():
-            state = {}
-            for index, scalars in saved[name]["state"].items():
-                entry = dict(scalars)
-                prefix = f"{OPTIMIZER_PREFIX}{name}.{index}."
-                for key, value in self.optimizer_tensors.items():
-                    if key.startswith(prefix):
-                        entry[key[len(prefix):]] = value
-                state[int(index)] = entry
-            optimizer.load_state_dict({"state": state, "param_groups": saved[name]["param_groups"]})
-        return True
-
-
 def read_card(source: str | Path | bytes) -> dict:
     """The model card of a checkpoint, read from the header only (cheap; no tensors are loaded)."""
-    return _card_from_header(_read_header(source), source)
+    return card_from_header(read_header(source), source)
 
 
-def _card_from_header(header: dict, source: str | Path | bytes) -> dict:
+def card_from_header(header: dict, source: str | Path | bytes) -> dict:
     metadata = header.get("__metadata__")
     raw = metadata.get("genlab") if isinstance(metadata, dict) else None
     if raw is None:
-        raise CheckpointError(f"{_name(source)} is a safetensors file but has no genlab model card.")
+        raise CheckpointError(f"{source_name(source)} is a safetensors file but has no genlab model card.")
     try:
         card = json.loads(raw)
     except json.JSONDecodeError:
-        raise CheckpointError(f"{_name(source)} has a damaged model card (its JSON does not parse).") from None
+        raise CheckpointError(f"{source_name(source)} has a damaged model card (its JSON does not parse).") from None
     if not isinstance(card, dict) or not isinstance(card.get("kind"), str) or not isinstance(card.get("config"), dict):
-        raise CheckpointError(f"{_name(source)} has a model card without a model kind and config.")
+        raise CheckpointError(f"{source_name(source)} has a model card without a model kind and config.")
     return card
 
 
-def load_checkpoint(source: str | Path | bytes, device: str | torch.device = "cpu",
-                    expect_kind: str | None = None) -> LoadedCheckpoint:
-    """Load and validate a checkpoint from a path or from uploaded bytes. Raises CheckpointError."""
-    header = _read_header(source)
-    card = _card_from_header(header, source)
-    if expect_kind and card["kind"] != expect_kind:
-        raise CheckpointError(f"{_name(source)} holds a {card['kind'][:40]} model, but this page needs a "
-                              f"{expect_kind}.")
-    if card["kind"] not in KINDS:
-        raise CheckpointError(f"{_name(source)} holds a model of a kind this genlab does not know "
-                              f"({card['kind'][:40]!r}; it knows {', '.join(sorted(KINDS))}).")
-    kind = get_kind(card["kind"])
-    try:
-        config = kind.config_from_dict(card["config"])
-        with torch.device("meta"):  # shapes only, no memory: a card must not make us allocate a huge model
-            expected = kind.build(config).state_dict()
-    except ValueError as e:
-        reason = str(e).splitlines()[0][:200].rstrip(".") if str(e) else "its settings are not valid"
-        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: {reason}.") from None
-    except (TypeError, RuntimeError, ArithmeticError):
-        raise CheckpointError(f"{_name(source)} describes a model genlab cannot build: its settings are not "
-                              "valid.") from None
-    _check_names_and_shapes(source, card["kind"], expected,
-                            {k: v for k, v in header.items() if k != "__metadata__"})  # before reading any data
-    model = kind.build(config)
-    tensors = _read_tensors(source)
-    optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
-    weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
-    expected = model.state_dict()
-    for name, value in weights.items():  # names and shapes were checked against the header above
-        if value.is_floating_point() and not torch.isfinite(value).all():
-            raise CheckpointError(f"{_name(source)} has NaN or infinite weights in {name}.")
-        weights[name] = value.to(expected[name].dtype)
-    model.load_state_dict(weights)
-    model.to(device).eval()
-    return LoadedCheckpoint(model=model, card=card, path=None if isinstance(source, bytes) else Path(source),
-                            optimizer_tensors=optimizer_tensors)
-
-
-def _check_names_and_shapes(source, kind: str, expected: dict[str, torch.Tensor], entries: dict) -> None:
-    """The header's tensor names and shapes against the model's (optimiser tensors are not the model's)."""
-    weights = {k: v for k, v in entries.items() if not k.startswith(OPTIMIZER_PREFIX)}
-    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or unexpected:
-        what = f"misses {missing[0]}" if missing else f"has an unexpected tensor {unexpected[0][:80]}"
-        raise CheckpointError(f"{_name(source)} does not fit a {kind} with its own settings: it {what}.")
-    for name, entry in weights.items():
-        shape = entry.get("shape") if isinstance(entry, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
-            raise CheckpointError(f"{_name(source)} is damaged: its header gives {name} no valid shape.")
-        if tuple(shape) != tuple(expected[name].shape):
-            raise CheckpointError(
-                f"{_name(source)} does not fit: {name} has shape {tuple(shape)}, "
-                f"the model needs {tuple(expected[name].shape)}.")
-
-
-def _name(source: str | Path | bytes) -> str:
+def source_name(source: str | Path | bytes) -> str:
     return "The uploaded file" if isinstance(source, (bytes, bytearray)) else f"'{Path(source).name}'"
 
 
-def _read_header(source: str | Path | bytes) -> dict:
+def read_header(source: str | Path | bytes) -> dict:
     """Parse a safetensors header: 8 bytes little-endian length, then that many bytes of JSON."""
     try:
         if isinstance(source, (bytes, bytearray)):
@@ -249,28 +165,28 @@ def _read_header(source: str | Path | bytes) -> dict:
                 length = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
                 body = f.read(length) if 0 < length <= MAX_HEADER_BYTES else b""
     except FileNotFoundError:
-        raise CheckpointError(f"{_name(source)} does not exist (it may have been deleted).") from None
+        raise CheckpointError(f"{source_name(source)} does not exist (it may have been deleted).") from None
     except OSError as e:
-        raise CheckpointError(f"{_name(source)} cannot be read: {e.strerror}.") from None
+        raise CheckpointError(f"{source_name(source)} cannot be read: {e.strerror}.") from None
     if length <= 0 or len(body) != length:
-        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (empty, truncated or another format).")
+        raise CheckpointError(f"{source_name(source)} is not a safetensors checkpoint (empty, truncated or another format).")
     try:
         header = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (its header is not JSON).") from None
+        raise CheckpointError(f"{source_name(source)} is not a safetensors checkpoint (its header is not JSON).") from None
     if not isinstance(header, dict):
-        raise CheckpointError(f"{_name(source)} is not a safetensors checkpoint (its header is not a table).")
+        raise CheckpointError(f"{source_name(source)} is not a safetensors checkpoint (its header is not a table).")
     return header
 
 
-def _read_tensors(source: str | Path | bytes) -> dict[str, torch.Tensor]:
+def read_tensors(source: str | Path | bytes) -> dict[str, torch.Tensor]:
     try:
         data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
         return load_safetensors_bytes(data)
     except FileNotFoundError:
-        raise CheckpointError(f"{_name(source)} does not exist (it may have been deleted).") from None
+        raise CheckpointError(f"{source_name(source)} does not exist (it may have been deleted).") from None
     except Exception:  # safetensors raises its own error types for truncated or inconsistent files
-        raise CheckpointError(f"{_name(source)} is damaged: its tensors do not match its header.") from None
+        raise CheckpointError(f"{source_name(source)} is damaged: its tensors do not match its header.") from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -300,8 +216,10 @@ class CheckpointInfo:
 
 
 def list_checkpoints(kind: str | None = None, dataset: str | None = None,
-                     folders: list[tuple[Path, str]] | None = None) -> list[CheckpointInfo]:
-    """Every checkpoint in the shipped folder and the user folder (optionally of one kind / dataset).
+                     folders: list[tuple[Path, str]] | None = None, kinds: set[str] | None = None
+                     ) -> list[CheckpointInfo]:
+    """Every checkpoint in the shipped folder and the user folder (optionally of one kind, of any of `kinds`,
+    of one dataset).
 
     Damaged files are listed with `error` set, so a page can say so instead of failing."""
     folders = folders or [(SHIPPED_DIR, "shipped"), (user_checkpoint_dir(), "yours")]
@@ -314,7 +232,8 @@ def list_checkpoints(kind: str | None = None, dataset: str | None = None,
                 info = CheckpointInfo(path=path, source=source, card=read_card(path))
             except CheckpointError as e:
                 info = CheckpointInfo(path=path, source=source, card=None, error=str(e))
-            if kind and info.kind != kind or dataset and info.dataset != dataset:
+            if kind and info.kind != kind or kinds is not None and info.kind not in kinds or \
+                    dataset and info.dataset != dataset:
                 continue
             found.append(info)
     return found

@@ -312,4 +312,3 @@ register_dataset(DatasetSpec(
     class_names=SHAPE_CLASSES, how_to_get="It is drawn by code and always available.", load=_load_shapes,
 ))
 
-from genlab.toy_data import TOY_DATASETS, ToyDataset, toy_dataset  # noqa: E402,F401

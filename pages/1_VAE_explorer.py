@@ -1,15 +1,15 @@
 """VAE explorer: a pretrained variational autoencoder's latent space, to look at, drag through and encode into.
 
-The tabs live in genlab/ui/vae_explorer.py (widgets and cached decodes) and genlab/explore.py (the maths).
+The tabs live in genlab/ui/vae_explorer.py (widgets and cached decodes) and genlab/explore/latent_space.py (the maths).
 """
 import streamlit as st
 
 from genlab.checkpoints import CheckpointError
 from genlab.data import DatasetMissing
+from genlab.models import LATENT
 from genlab.ui import vae_explorer
 from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
 
-st.set_page_config(page_title="VAE explorer · genlab", page_icon="🧪", layout="wide")
 st.title("VAE explorer")
 
 intro, picker = st.columns([3, 2], gap="large")
@@ -25,7 +25,7 @@ with intro:
         "decode to plausible images."
     )
 with picker:
-    info = checkpoint_picker("vae", key="vae_model",
+    info = checkpoint_picker(LATENT, key="vae_model",
                              help="2-D models show their whole latent space on a plane; larger ones reconstruct "
                                   "better. Models you train on the Train page appear here too.")
     device_badge()
@@ -39,8 +39,6 @@ except (CheckpointError, DatasetMissing, ValueError) as error:
     st.stop()
 with picker:
     model_card(explorer.checkpoint)
-    st.caption(f"Latent size {explorer.latent_dim}, trained on `{explorer.dataset}`; "
-               f"beta = {explorer.model.config.beta:g} (beta > 1 weighs the KL term more: a beta-VAE).")
 
 # Lazy tabs: only the open tab runs; the open tab is in the URL (?tab=Latent+pad), handy for a lesson plan.
 tabs = st.tabs(list(vae_explorer.TABS), key="tab", bind="query-params")

@@ -1,17 +1,17 @@
 """GAN arithmetic: group a DCGAN's samples, add and subtract their latent vectors, interpolate, walk, replay.
 
-The maths lives in genlab/equations.py; this page only holds widgets and layout.
+The maths lives in genlab/explore/arithmetic.py; this page only holds widgets and layout.
 """
 import random
 
 import streamlit as st
 
-from genlab import equations as eqs
+from genlab.explore import arithmetic as eqs
 from genlab.checkpoints import CheckpointError
+from genlab.models import GENERATOR
 from genlab.images import gif_bytes, grid, png_bytes, to_pil
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
 
-st.set_page_config(page_title="GAN arithmetic · genlab", page_icon="🧪", layout="wide")
 st.title("GAN arithmetic")
 GROUP_KEYS = {"A": "gan_group_a", "B": "gan_group_b", "C": "gan_group_c"}
 SCALE = 3  # 28x28 images shown at 84x84 pixels
@@ -26,7 +26,7 @@ with intro:
         "(the DCGAN paper's *smiling woman − neutral woman + neutral man*)."
     )
 with picker:
-    info = checkpoint_picker("dcgan", key="gan_model")
+    info = checkpoint_picker(GENERATOR, key="gan_model")
     device_badge()
 if info is None:
     st.stop()
@@ -36,7 +36,7 @@ except CheckpointError as error:
     show_error(error)
     st.stop()
 model = checkpoint.model  # shared by every session, in eval mode: only read it
-latent_dim = model.config.latent_dim
+latent_dim = model.latent_dim
 with picker:
     model_card(checkpoint)
 

@@ -1,6 +1,6 @@
 """PixelCNN: an autoregressive model's exact likelihood, image completion, and sampling pixel by pixel.
 
-The maths lives in genlab/models/pixelcnn.py (the model) and genlab/sampling.py (samplers, completion, maps).
+The maths lives in genlab/models/autoregressive/pixelcnn.py (the model) and genlab/models/autoregressive/sampling.py (samplers, completion, maps).
 """
 import time
 
@@ -10,16 +10,17 @@ import torch
 
 from genlab.checkpoints import CheckpointError
 from genlab.data import DatasetMissing
-from genlab.explore import fit_drawing
+from genlab.explore.latent_space import fit_drawing
+from genlab.models import AUTOREGRESSIVE
 from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_pil
-from genlab.metrics import nats_to_bits_per_dim
-from genlab.models.pixelcnn import mask_picture, receptive_field_picture
-from genlab.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
+from genlab.models.base import nats_to_bits_per_dim
+from genlab.models.autoregressive.masks import mask_picture
+from genlab.models.autoregressive.receptive_field import receptive_field_picture
+from genlab.models.autoregressive.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
 from genlab.ui.busy import take_turn
 from genlab.ui.common import checkpoint_picker, dataset, device_badge, load_model, model_card, show_error
 from genlab.ui.components import drawing_canvas
 
-st.set_page_config(page_title="PixelCNN · genlab", page_icon="🧪", layout="wide")
 st.title("PixelCNN: one pixel at a time")
 
 intro, picker = st.columns([3, 2], gap="large")
@@ -33,7 +34,7 @@ with intro:
         "be drawn before the next one can be. genlab's fast sampler reuses the network's work between pixels."
     )
 with picker:
-    info = checkpoint_picker("pixelcnn", key="pcnn_model",
+    info = checkpoint_picker(AUTOREGRESSIVE, key="pcnn_model",
                              help="Shipped PixelCNNs, and the ones you train on the Train page.")
     device_badge()
 if info is None:
@@ -48,9 +49,6 @@ config, size = model.config, model.config.image_size
 classes = card.get("class_names") or [str(i) for i in range(config.num_classes)]
 with picker:
     model_card(checkpoint)
-    levels = "black or white (Bernoulli)" if config.output == "bernoulli" else "one of 256 grey levels (softmax)"
-    st.caption(f"{config.variant.capitalize()} PixelCNN, {config.layers + 1} layers of {config.channels} channels; "
-               f"each pixel is {levels}; {'class-conditional' if model.conditional else 'unconditional'}.")
 
 
 def class_picker(key: str, label: str = "Class") -> int | None:
@@ -144,7 +142,7 @@ if tabs[0].open:
                     if not (~known).any():
                         st.warning("Hide at least one pixel first: the region to hide is empty.")
                     else:
-                        with take_turn("pixelcnn", "PixelCNN images"):
+                        with take_turn("autoregressive", "autoregressive samples"):
                             bar, report = progress_reporter(f"Drawing {int((~known).sum())} pixels per completion…")
                             start = time.perf_counter()
                             result = complete(model, image, known, count, temperature=temperature, label=label,
@@ -185,7 +183,7 @@ if tabs[1].open:
                                    output_format="PNG")
                         bar.progress(done / total, text="Drawing…")
 
-                with take_turn("pixelcnn", "PixelCNN images"):
+                with take_turn("autoregressive", "autoregressive samples"):
                     fast_sample(model, 1, temperature=watch_temperature, label=watch_label,
                                 generator=int(time.time()), progress=show)
                 bar.empty()
@@ -242,7 +240,7 @@ if tabs[3].open:
                 st.caption("This model is unconditional; one trained with `--num-classes 10` can draw a chosen class.")
             sample_seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_sample_seed")
             if st.button("Sample", key="pcnn_sample", type="primary"):
-                with take_turn("pixelcnn", "PixelCNN images"):
+                with take_turn("autoregressive", "autoregressive samples"):
                     bar, report = progress_reporter(f"Drawing {size * size} pixels per image…")
                     start = time.perf_counter()
                     images = fast_sample(model, n, temperature=sample_temperature, label=sample_label,

@@ -2,21 +2,19 @@
 losses, the samples and (for a 2-D VAE) the latent space change while it trains. The run belongs to the
 server, not to this browser tab: reloading, switching pages or a second browser only watch it."""
 import dataclasses
-import inspect
 
 import streamlit as st
 
 from genlab.checkpoints import CheckpointError, read_card
 from genlab.data import DATASETS, dataset_available
 from genlab.images import grid
-from genlab.jobs import JobError, JobSpec
-from genlab.models import KINDS
+from genlab.models import LATENT, SAMPLES, choices, kinds_with
+from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
 from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job
 from genlab.ui.upload import checkpoint_uploader
 from genlab.user_data import SIZES, UserDataError, register_zip
 
-st.set_page_config(page_title="Train · genlab", layout="wide")
 st.title("Train a model live")
 st.write("Choose a model and a dataset, press **Start**, and watch the model go from noise to images. The run "
          "belongs to the server: reloading this page, visiting another page or opening it in a second browser "
@@ -24,9 +22,7 @@ st.write("Choose a model and a dataset, press **Start**, and watch the model go 
 device_badge()
 manager = job_manager()
 PRESETS = {"Quick demo: 1 minute": 1.0, "Better: 10 minutes": 10.0, "Custom": None}
-FIRST = ["vae", "dcgan", "pixelcnn"]  # the course's order; any other kind follows
-KIND_CHOICES = {name: KINDS[name] for name in sorted(KINDS, key=lambda n: (FIRST + [n]).index(n))
-                if getattr(KINDS[name], "generative", True)}
+KIND_CHOICES = {kind.name: kind for kind in kinds_with(SAMPLES)}  # every generative kind, in the course's order
 
 
 def config_widgets(kind_name: str) -> dict:
@@ -36,9 +32,9 @@ def config_widgets(kind_name: str) -> dict:
         if "help" not in f.metadata:
             continue
         key, title, default = f"train_cfg_{kind_name}_{f.name}", f.name.replace("_", " ").capitalize(), f.default
-        if f.metadata.get("choices"):
-            value = st.selectbox(title, f.metadata["choices"], key=key, help=f.metadata["help"],
-                                 index=list(f.metadata["choices"]).index(default))
+        if choices(f):
+            value = st.selectbox(title, choices(f), key=key, help=f.metadata["help"],
+                                 index=choices(f).index(default))
         elif isinstance(default, bool):
             value = st.checkbox(title, default, key=key, help=f.metadata["help"])
         elif isinstance(default, int):
@@ -99,11 +95,6 @@ def own_images() -> str | None:
         return images.dataset_name
 
 
-def default_lr(kind_name: str) -> float | None:
-    parameter = inspect.signature(KIND_CHOICES[kind_name].model_cls.make_optimizers).parameters.get("lr")
-    return parameter.default if parameter and isinstance(parameter.default, float) else None
-
-
 def start(spec: JobSpec) -> None:
     try:
         job = manager.submit(spec)
@@ -117,7 +108,8 @@ def start(spec: JobSpec) -> None:
 
 settings_col, live_col = st.columns([1, 2], gap="large")
 with settings_col:
-    kind_name = st.selectbox("Model", list(KIND_CHOICES), format_func=lambda n: KIND_CHOICES[n].title,
+    quick = next((i for i, k in enumerate(KIND_CHOICES.values()) if k.can(LATENT)), 0)  # a minute is enough
+    kind_name = st.selectbox("Model", list(KIND_CHOICES), format_func=lambda n: KIND_CHOICES[n].title, index=quick,
                              key="train_kind", help="Each model family learns p(x) (or a sampler) differently.")
     st.caption(f"{KIND_CHOICES[kind_name].summary} ({KIND_CHOICES[kind_name].paper})")
     resume = st.radio("Start from", ["a new model", "a checkpoint"], key="train_mode", horizontal=True,
@@ -132,15 +124,15 @@ with settings_col:
         if dataset:
             st.caption(DATASETS[dataset].description)
         config = config_widgets(kind_name)
-        lr = default_lr(kind_name)
+        lr = KIND_CHOICES[kind_name].default_lr
         run = run_length_widgets(128, lr, f"the model's default ({lr:g})" if lr else "the model's default")
         if st.button("Start", key="train_start", type="primary", disabled=not dataset):
             start(JobSpec(kind=kind_name, dataset=dataset, config=config, **run))
     else:
-        path = checkpoint_uploader(kind_name, key="train_resume_upload",
+        path = checkpoint_uploader(key="train_resume_upload", kind=kind_name,
                                    label="Upload a checkpoint to continue (.safetensors)")
         if path is None:
-            picked = checkpoint_picker(kind_name, key="train_resume_pick", upload=False,
+            picked = checkpoint_picker(None, kind=kind_name, key="train_resume_pick", upload=False,
                                        help="Shipped checkpoints and yours; a copy continues, the file stays.")
             path = picked.path if picked else None
         try:

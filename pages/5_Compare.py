@@ -6,13 +6,12 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from genlab.checkpoints import CheckpointError
-from genlab.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
+from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
                             generative_checkpoints, load_reference, noise_row, real_data_row)
 from genlab.data import DATASETS, DatasetMissing
 from genlab.ui.busy import take_turn
 from genlab.ui.common import device, device_badge
 
-st.set_page_config(page_title="Compare · genlab", layout="wide")
 st.title("Compare the model families")
 st.write(
     "Which is better, and in what way? **Autoregressive** models (PixelCNN) compute p(x) exactly but sample one "
@@ -35,10 +34,12 @@ if not choices:
 dataset = st.selectbox("Dataset", choices, format_func=lambda n: DATASETS[n].title, key="compare_dataset",
                        help="Every checkpoint trained on this dataset, shipped or yours, becomes a column.")
 left, middle, right = st.columns(3)
-samples = left.number_input("Samples per VAE / GAN", 100, 20000, 5000, step=500, key="compare_samples",
-                            help="FID is biased by the number of samples: compare figures computed with the same N.")
-samples_ar = middle.number_input("Samples per PixelCNN", 50, 5000, 1000, step=100, key="compare_samples_ar",
-                                 help="Fewer, because an autoregressive model needs one network pass per pixel.")
+samples = left.number_input("Samples per one-pass model", 100, 20000, 5000, step=500, key="compare_samples",
+                            help="VAEs and GANs draw an image in one network pass. FID is biased by the number of "
+                                 "samples: compare figures computed with the same N.")
+samples_ar = middle.number_input("Samples per slow sampler", 50, 5000, 1000, step=100, key="compare_samples_ar",
+                                 help="Fewer, for models that need one network pass per pixel (autoregressive) or "
+                                      "per step (iterative).")
 iwae_k = right.number_input("IWAE importance samples k", 1, 1000, 64, key="compare_iwae_k",
                             help="k = 1 is the ELBO; larger k gives a tighter bound on log p(x) for the VAE.")
 settings = CompareSettings(samples=int(samples), samples_autoregressive=int(samples_ar), iwae_k=int(iwae_k))
@@ -89,6 +90,7 @@ table = [{"metric": "samples (N)", "better": "-", **{r["name"]: format_value("sa
 for name, (meaning, better) in METRIC_INFO.items():
     table.append({"metric": name, "better": better, **{r["name"]: format_value(name, r.get(name)) for r in rows}})
 table.append({"metric": "likelihood", "better": "-", **{r["name"]: r.get("likelihood", "-") for r in rows}})
+table.append({"metric": "discretisation", "better": "-", **{r["name"]: r.get("discretisation", "-") for r in rows}})
 st.dataframe(table, hide_index=True, width="stretch")
 with st.expander("What each metric means"):
     for name, (meaning, better) in METRIC_INFO.items():

@@ -5,7 +5,8 @@ The card's command gets `--weights-only`, which makes the CLI write exactly such
 """
 import sys
 
-from genlab.checkpoints import load_checkpoint, save_checkpoint
+from genlab.checkpoints import save_checkpoint
+from genlab.models.loading import load_checkpoint
 
 ADDED_BY_SAVE = ("kind", "config", "genlab_version", "optimizers")
 

@@ -1,36 +1,79 @@
-"""The model registry: every model family registers a kind here, and pages build their pickers from it.
+"""The model registry: every model family registers a kind here, and declares what it can do.
 
-A kind bundles a name, a `@dataclass` config (with a `tiny()` preset for tests) and an `nn.Module` class that
-implements the small protocol the trainer and the pages use:
+Pages and shared code never ask for a kind by name. They ask for "every kind that can do X":
 
-    model = kind.build(config)
-    optimizers = model.make_optimizers(lr)            # dict name -> torch.optim.Optimizer
-    losses = model.train_step(x, y, optimizers)       # one step; returns {name: float}, loss first
-    images = model.sample(n, generator)               # (n, C, H, W) in [0, 1]; same seed, same images
-    totals = model.evaluate(x, y)                     # per-batch sums of test metrics (optional)
+    for kind in kinds_with(LATENT): ...          # the latent-space explorer lists these
+    kind = get_kind(card["kind"])                # a checkpoint's kind, to read its facts
 
-Adding a model means one new file in this package that calls `register_kind`; no page changes. Config fields
-that a user may set carry a one-line explanation: `field(default=..., metadata={"help": "..."})`.
+Adding a model family is one new file (or folder) in this package that calls `register_kind`; every page that
+can show it lists it at once. The protocol a model implements is in `genlab/models/base.py`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
-import torch
 from torch import nn
+
+# -- capabilities: what a kind can do (each names the methods of genlab/models/base.py it promises) ---------
+SAMPLES = "samples"  # sample(n, seed): new images from nothing; every generative model
+LATENT = "latent"  # encode(x) -> (mu, logvar) and decode(z): a code space to walk through (VAE explorer)
+GENERATOR = "generator"  # random_latents(n, seed) and decode(z): latent vectors to hold and combine (GAN page)
+AUTOREGRESSIVE = "autoregressive"  # pixel conditionals: logits, pixel_log_probs, exact log-likelihood, completion
+CONDITIONAL = "conditional"  # can take a class label (a checkpoint trained with classes says so: `conditional`)
+TRANSLATOR = "translator"  # translate(x, domain): an image from one domain into another
+ITERATIVE = "iterative"  # a sampler with a step count: sample(n, seed, steps=...)
+FEATURES = "features"  # features(x): the domain classifier behind FID, KID, precision and recall
+CAPABILITIES = (SAMPLES, LATENT, GENERATOR, AUTOREGRESSIVE, CONDITIONAL, TRANSLATOR, ITERATIVE, FEATURES)
+NEEDS = {  # "this page needs ...": what a model with the capability is, in words
+    SAMPLES: "a generative model", LATENT: "a model with an encoder and a decoder (a latent code)",
+    GENERATOR: "a generator of images from latent vectors", AUTOREGRESSIVE: "an autoregressive model",
+    CONDITIONAL: "a class-conditional model", TRANSLATOR: "an image-to-image translator",
+    ITERATIVE: "a model with an iterative sampler", FEATURES: "a metrics classifier",
+}
+
+# -- what a likelihood is --------------------------------------------------------------------------------
+EXACT, BOUND, NO_LIKELIHOOD = "exact", "bound", "none"
 
 
 @dataclass(frozen=True)
 class ModelKind:
-    name: str  # "vae", used in checkpoints and the CLI
+    name: str  # "vae": used in checkpoints and the CLI, never in pages
     title: str  # "Variational autoencoder"
     family: str  # the course's taxonomy: explicit tractable / explicit approximate / implicit density
     summary: str  # one sentence for the pages
     config_cls: type
     model_cls: type[nn.Module]
     paper: str  # citation shown beside the model
-    generative: bool = True  # False for helpers such as the metrics classifier: not offered for generation
+    capabilities: frozenset[str] = frozenset()
+    likelihood: str = NO_LIKELIHOOD  # EXACT, BOUND (a lower bound on log p(x)) or NO_LIKELIHOOD
+    likelihood_metric: str | None = None  # the key of `evaluate` that holds -log p(x) (or its bound), nats/image
+    discretisation: str | Callable[[Any], str] = ""  # on which data the likelihood is measured (may use config)
+    loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step keys -> chart titles
+    panels_together: tuple[tuple[str, ...], ...] = ()  # losses drawn on one chart of the Train page
+    curve_note: str = ""  # one sentence under the Train page's curves
+    sample_batch: int = 500  # images per `sample` call when metrics draw thousands
+    slow_sampler: bool = False  # one network pass per pixel (or per step): metrics draw fewer samples
+    lesson: int = 99  # where the course meets it (COURSE.md's lesson path): lists follow this order
+
+    def __post_init__(self):
+        unknown = set(self.capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"unknown capabilities for {self.name}: {', '.join(sorted(unknown))}")
+        if self.likelihood not in (EXACT, BOUND, NO_LIKELIHOOD):
+            raise ValueError(f"likelihood must be exact, bound or none, not {self.likelihood!r}")
+
+    def can(self, *capabilities: str) -> bool:
+        return set(capabilities) <= self.capabilities
+
+    @property
+    def default_lr(self) -> float:
+        """The learning rate the model trains with unless told otherwise."""
+        return self.model_cls.default_lr
+
+    def data_discretisation(self, config: Any) -> str:
+        """On which discretisation of the data the likelihood is measured, for this config."""
+        return self.discretisation(config) if callable(self.discretisation) else self.discretisation
 
     def build(self, config: Any | None = None) -> nn.Module:
         return self.model_cls(config if config is not None else self.config_cls())
@@ -52,9 +95,18 @@ def register_kind(kind: ModelKind) -> ModelKind:
     return kind
 
 
-def generative_kinds() -> dict[str, ModelKind]:
-    """The kinds a user can train and sample from (the metrics classifier is not one)."""
-    return {name: kind for name, kind in KINDS.items() if kind.generative}
+def unregister_kind(name: str) -> None:
+    """Forget a kind (tests register throwaway kinds)."""
+    KINDS.pop(name, None)
+
+
+def kinds_with(*capabilities: str) -> list[ModelKind]:
+    """Every registered kind that has all these capabilities, in the course's order."""
+    return sorted((k for k in KINDS.values() if k.can(*capabilities)), key=lambda k: (k.lesson, k.name))
+
+
+def kind_names_with(*capabilities: str) -> set[str]:
+    return {k.name for k in kinds_with(*capabilities)}
 
 
 def get_kind(name: str) -> ModelKind:
@@ -63,27 +115,18 @@ def get_kind(name: str) -> ModelKind:
     return KINDS[name]
 
 
-def config_to_dict(config: Any) -> dict:
-    return asdict(config)
+def choices(config_field) -> tuple | None:
+    """The allowed values of an enumerated config setting (field(metadata={"choices": (...)})), else None."""
+    return tuple(config_field.metadata["choices"]) if config_field.metadata.get("choices") else None
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def as_generator(seed_or_generator: int | torch.Generator | None, device: torch.device | str = "cpu"
-                 ) -> torch.Generator:
-    """Samplers take a seed or a torch.Generator; this turns either into a Generator on `device`."""
-    if isinstance(seed_or_generator, torch.Generator):
-        return seed_or_generator
-    g = torch.Generator(device=device)
-    g.manual_seed(0 if seed_or_generator is None else int(seed_or_generator))
-    return g
-
-
-def config_help(config_cls: type) -> dict[str, str]:
-    """The one-line explanation of each config field that has one (field(metadata={"help": ...}))."""
-    return {f.name: f.metadata["help"] for f in fields(config_cls) if "help" in f.metadata}
+def check_choices(config: Any) -> None:
+    """Raise ValueError (one sentence) when an enumerated setting of `config` is not one of its choices."""
+    for f in fields(config):
+        allowed = choices(f)
+        if allowed and getattr(config, f.name) not in allowed:
+            raise ValueError(f"{f.name} must be one of {', '.join(map(str, allowed))}, not "
+                             f"{getattr(config, f.name)!r}")
 
 
 def _import_model_files() -> None:

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models import ModelKind, register_kind
+from genlab.models import FEATURES, ModelKind, register_kind
+from genlab.models.base import Model
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ClassifierConfig:
         return cls(**{"width": 4, "feature_dim": 8, **overrides})
 
 
-class Classifier(nn.Module):
+class Classifier(Model):
     def __init__(self, config: ClassifierConfig):
         super().__init__()
         self.config = c = config
@@ -59,21 +60,12 @@ class Classifier(nn.Module):
         """x (N, C, H, W) -> class logits (N, classes)."""
         return self.head(self.body(x))
 
-    def make_optimizers(self, lr: float = 1e-3) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
-
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         if self.config.augment:
             x = random_shift(x, 2)
         logits = self(x)  # (B, classes)
         loss = F.cross_entropy(logits, y)
-        optimizers["model"].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers["model"].step()
-        return {"loss": loss.item(), "accuracy": (logits.argmax(1) == y).float().mean().item()}
-
-    def sample(self, n: int, generator=None) -> torch.Tensor:
-        raise NotImplementedError("a classifier models p(y|x) and cannot generate images")
+        return loss, {"loss": loss.item(), "accuracy": (logits.argmax(1) == y).float().mean().item()}
 
     @torch.inference_mode()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
@@ -98,5 +90,6 @@ CLASSIFIER_KIND = register_kind(ModelKind(
     summary="A small CNN whose penultimate features stand in for Inception's in FID, KID, precision and recall.",
     config_cls=ClassifierConfig, model_cls=Classifier,
     paper="Heusel et al. 2017 (FID); Binkowski et al. 2018 (KID)",
-    generative=False,
+    capabilities=frozenset({FEATURES}),
+    loss_labels={"loss": "cross-entropy", "accuracy": "accuracy"},
 ))

@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models import ModelKind, as_generator, register_kind
+from genlab.models import GENERATOR, check_choices, SAMPLES, ModelKind, register_kind
+from genlab.models.base import Model, as_generator
 
 LOSSES = ("non-saturating", "minimax")
 
@@ -38,7 +39,7 @@ class DCGANConfig:
     latent_dim: int = field(default=64, metadata={
         "help": "Size of the noise vector z that the generator turns into an image."})
     loss: str = field(default="non-saturating", metadata={
-        "help": "Generator loss: 'minimax' minimises log(1 - D(G(z))), which is flat when D rejects the fakes "
+        "choices": LOSSES, "help": "Generator loss: 'minimax' minimises log(1 - D(G(z))), which is flat when D rejects the fakes "
                 "(early in training); 'non-saturating' maximises log D(G(z)), which is steep exactly there."})
     instance_noise: float = field(default=0.0, metadata={
         "help": "Standard deviation of Gaussian noise added to real and fake images before D sees them "
@@ -57,8 +58,7 @@ class DCGANConfig:
     def __post_init__(self):
         if not 1 <= self.latent_dim <= 512:
             raise ValueError(f"latent_dim must be between 1 and 512, not {self.latent_dim}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be 'non-saturating' or 'minimax', not {self.loss!r}")
+        check_choices(self)
         if self.instance_noise < 0 or self.noise_anneal_steps < 0:
             raise ValueError("instance_noise and noise_anneal_steps must not be negative")
         if self.width < 1:
@@ -67,7 +67,9 @@ class DCGANConfig:
             raise ValueError(f"image_size must be divisible by 4, not {self.image_size}")
 
 
-class DCGAN(nn.Module):
+class DCGAN(Model):
+    default_lr = 2e-4  # the DCGAN paper's
+
     def __init__(self, config: DCGANConfig):
         super().__init__()
         self.config = c = config
@@ -126,7 +128,15 @@ class DCGAN(nn.Module):
         return F.softplus(-fake_logits).mean()
 
     # -- the protocol the trainer and pages use ------------------------------------------------------------
-    def make_optimizers(self, lr: float = 2e-4) -> dict[str, torch.optim.Optimizer]:
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def describe(self) -> str:
+        return f"Latent size {self.config.latent_dim}; generator loss {self.config.loss}."
+
+    def make_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
+        lr = lr or self.default_lr
         return {"discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
                 "generator": torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.5, 0.999))}
 
@@ -188,4 +198,11 @@ DCGAN_KIND = register_kind(ModelKind(
     summary="A generator turns noise into images while a discriminator learns to tell them from real ones.",
     config_cls=DCGANConfig, model_cls=DCGAN,
     paper="Goodfellow et al. 2014, Generative Adversarial Nets; Radford et al. 2016, DCGAN",
+    capabilities=frozenset({SAMPLES, GENERATOR}),
+    loss_labels={"loss_d": "D loss", "loss_g": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))"},
+    panels_together=(("loss_d", "loss_g"), ("d_real", "d_fake")),
+    curve_note="D(x) and D(G(z)) are the discriminator's average outputs on real and on generated images: near 1 "
+               "and 0, D is winning; at the game's equilibrium both are 0.5. GAN losses do not fall steadily, so "
+               "judge by the samples.",
+    lesson=9,
 ))

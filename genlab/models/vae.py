@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models import ModelKind, as_generator, register_kind
+from genlab.models import BOUND, LATENT, SAMPLES, ModelKind, register_kind
+from genlab.models.base import Model, as_generator
 
 
 @dataclass
@@ -50,7 +51,9 @@ class VAEConfig:
             raise ValueError(f"image_size must be divisible by 4, not {self.image_size}")
 
 
-class VAE(nn.Module):
+class VAE(Model):
+    default_lr = 1e-3
+
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = c = config
@@ -122,17 +125,19 @@ class VAE(nn.Module):
         log_weights = log_px_given_z + log_pz - log_qz  # (k, N)
         return torch.logsumexp(log_weights, dim=0) - math.log(k)  # (N,)
 
-    # -- the protocol the trainer and pages use ------------------------------------------------------------
-    def make_optimizers(self, lr: float = 1e-3) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+    # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
+    def describe(self) -> str:
+        return (f"Latent size {self.config.latent_dim}; beta = {self.config.beta:g} (beta > 1 weighs the KL term "
+                "more: a beta-VAE).")
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         recon, kl = self.elbo_terms(x)
         loss = (recon + self.config.beta * kl).mean()  # minimise -ELBO (with beta on the KL term)
-        optimizers["model"].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers["model"].step()
-        return {"loss": loss.item(), "recon": recon.mean().item(), "kl": kl.mean().item()}
+        return loss, {"loss": loss.item(), "recon": recon.mean().item(), "kl": kl.mean().item()}
 
     @torch.inference_mode()
     def sample(self, n: int, generator: int | torch.Generator | None = None) -> torch.Tensor:
@@ -156,4 +161,11 @@ VAE_KIND = register_kind(ModelKind(
     summary="An encoder maps images to a Gaussian over latent codes; a decoder maps codes back to images.",
     config_cls=VAEConfig, model_cls=VAE,
     paper="Kingma & Welling 2014, Auto-Encoding Variational Bayes; Higgins et al. 2017, beta-VAE",
+    capabilities=frozenset({SAMPLES, LATENT}), likelihood=BOUND, likelihood_metric="neg_elbo",
+    discretisation="grey levels in [0, 1] scored as Bernoulli probabilities (not a discrete 256-level likelihood)",
+    loss_labels={"loss": "loss = recon + β·KL", "recon": "reconstruction −log p(x|z)", "kl": "KL(q(z|x) ‖ p(z))",
+                 "neg_elbo": "−ELBO"},
+    curve_note="The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The "
+               "KL usually rises at first, as the codes start to carry information about the images.",
+    lesson=5,
 ))

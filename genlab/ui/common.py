@@ -10,9 +10,11 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from genlab.checkpoints import CheckpointError, CheckpointInfo, LoadedCheckpoint, list_checkpoints, load_checkpoint
+from genlab.checkpoints import CheckpointError, CheckpointInfo, list_checkpoints
+from genlab.models.loading import LoadedCheckpoint, load_checkpoint
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
+from genlab.models import NEEDS, get_kind, kind_names_with
 from genlab.ui.upload import checkpoint_uploader
 
 
@@ -48,17 +50,21 @@ def device_badge() -> None:
     st.caption(f"Running on **{describe_device(device())}**.")
 
 
-def checkpoint_picker(kind: str, key: str, help: str | None = None, upload: bool = True) -> CheckpointInfo | None:
-    """A selectbox of every readable checkpoint of `kind` (shipped and yours), and below it an uploader for a
-    checkpoint of that kind (checked, then listed and selected). None (with a message) if there is none."""
-    found = [c for c in list_checkpoints(kind=kind) if c.card is not None]
+def checkpoint_picker(capability: str | None, key: str, help: str | None = None, upload: bool = True,
+                      kind: str | None = None) -> CheckpointInfo | None:
+    """A selectbox of every readable checkpoint whose kind has `capability` (or is `kind`), shipped and yours, and
+    below it an uploader for such a checkpoint (checked, then listed and selected). None (with a message) if
+    there is none."""
+    kinds = {kind} if kind else kind_names_with(capability)
+    found = [c for c in list_checkpoints(kinds=kinds) if c.card is not None]
     uploaded = st.session_state.pop(f"{key}_uploaded", None)  # the path to select after an upload
     paths = [str(c.path) for c in found]
     if uploaded in paths:
         st.session_state[key] = paths.index(uploaded)
+    wanted = get_kind(kind).title if kind else NEEDS[capability]
     if not found:
-        st.warning(f"No {kind} checkpoint was found in checkpoints/ or in your folder. Train one on the Train page "
-                   f"or with `python -m genlab train {kind} ...`.")
+        st.warning(f"No checkpoint of {wanted} was found in checkpoints/ or in your folder. Train one on the Train "
+                   "page or with `python -m genlab train ...`.")
         info = None
     else:
         labels = [f"{c.label} · {DATASETS[c.dataset].title if c.dataset in DATASETS else c.dataset}" for c in found]
@@ -69,8 +75,8 @@ def checkpoint_picker(kind: str, key: str, help: str | None = None, upload: bool
                                           "too.")
         info = found[index]
     if upload:
-        with st.expander(f"Upload a {kind} checkpoint"):
-            saved = checkpoint_uploader(kind, key=f"{key}_upload")
+        with st.expander("Upload a checkpoint"):
+            saved = checkpoint_uploader(key=f"{key}_upload", kind=kind, capability=None if kind else capability)
         if saved is not None and str(saved) != (str(info.path) if info else None) \
                 and st.session_state.get(f"{key}_selected_upload") != str(saved):
             st.session_state[f"{key}_selected_upload"] = str(saved)  # select a new upload once, then let go
@@ -80,15 +86,20 @@ def checkpoint_picker(kind: str, key: str, help: str | None = None, upload: bool
 
 
 def model_card(checkpoint: LoadedCheckpoint) -> None:
-    """The model card in an expander: what it was trained on, how long, how good, and how to reproduce it."""
+    """The model card in an expander: what it was trained on, how long, how good, and how to reproduce it; below
+    it, the model's own sentence about its settings."""
     card = checkpoint.card
+    kind = get_kind(checkpoint.kind)
     with st.expander("Model card"):
+        st.write(f"{kind.title}: {kind.summary} ({kind.paper})")
         st.write(f"**{card.get('title', card['kind'])}**, trained on `{card.get('dataset')}` "
                  f"({card.get('train_source', '?')}) for {card.get('epochs', '?')} epochs, "
                  f"{card.get('steps', '?')} steps, {card.get('wall_time_s', '?')} s on {card.get('device', '?')}.")
         if card.get("metrics"):
             st.write("Test metrics:", card["metrics"])
         st.code(card.get("command", "(no command recorded)"), language="bash")
+    if checkpoint.model.describe():
+        st.caption(f"{checkpoint.model.describe()} Trained on `{card.get('dataset')}`.")
 
 
 def show_error(error: Exception) -> None:

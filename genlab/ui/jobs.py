@@ -15,44 +15,18 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-import genlab
 from genlab.images import png_bytes
-from genlab.jobs import JobManager, JobView
+from genlab.models import get_kind
+from genlab.training.jobs import JobManager, JobView
 from genlab.line_chart import Panel, Series, line_chart
+from genlab.ui.pages import explorer_for
 
 REFRESH_S = 1.5
-EXPLORER_PAGES = {"vae": "pages/1_VAE_explorer.py", "dcgan": "pages/2_GAN_arithmetic.py",
-                  "pixelcnn": "pages/3_PixelCNN.py"}
-
-# Nicer names for the losses and metrics the known kinds report; any other key is shown as it is.
-LABELS = {
-    ("vae", "loss"): "loss = recon + β·KL",
-    "recon": "reconstruction −log p(x|z)",
-    "kl": "KL(q(z|x) ‖ p(z))",
-    "neg_elbo": "−ELBO",
-    "loss_d": "D loss",
-    "loss_g": "G loss",
-    "d_real": "D(x)",
-    "d_fake": "D(G(z))",
-    ("pixelcnn", "loss"): "−log p(x)",
-    "nll": "−log p(x)",
-    "bits_per_dim": "bits per dimension",
-}
-PANELS_TOGETHER = [("loss_d", "loss_g"), ("d_real", "d_fake")]  # curves that belong on one chart
 REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # curves that share a panel (and the legend) differ
 MAX_PLOTTED_POINTS = 200  # per curve: about one per pixel of a panel when three share the chart; quick to draw
 CHART_REUSE_S = 1.0  # browsers refreshing within this time of each other get the same chart
 HELD_OUT_ON = {"neg_elbo": "loss", "nll": "loss", "nll_bits_per_dim": "bits_per_dim"}  # held-out -> chart
-CURVE_NOTES = {
-    "vae": "The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The KL "
-           "usually rises at first, as the codes start to carry information about the images.",
-    "dcgan": "D(x) and D(G(z)) are the discriminator's average outputs on real and on generated images: near 1 "
-             "and 0, D is winning; at the game's equilibrium both are 0.5. GAN losses do not fall steadily, so "
-             "judge by the samples.",
-    "pixelcnn": "Bits per dimension: the exact −log₂ p(x) divided by the number of pixels; lower means the "
-                "model finds the images more likely.",
-}
 STATE_WORDS = {"queued": "waiting", "running": "training", "stopping": "stopping", "done": "finished",
                "failed": "failed", "cancelled": "cancelled"}
 
@@ -64,7 +38,8 @@ def job_manager() -> JobManager:
 
 
 def label(kind: str, key: str) -> str:
-    return LABELS.get((kind, key)) or LABELS.get(key) or key.replace("_", " ")
+    """A loss's name on the chart: the kind's own label (genlab/models), else the key in words."""
+    return get_kind(kind).loss_labels.get(key) or key.replace("_", " ")
 
 
 def job_label(view: JobView) -> str:
@@ -73,7 +48,7 @@ def job_label(view: JobView) -> str:
 
 def _panels(view: JobView) -> list[tuple[str, ...]]:
     keys = [k for k in view.losses if not (k in REDUNDANT and REDUNDANT[k] in view.losses)]
-    panels = [group for group in PANELS_TOGETHER if all(k in keys for k in group)]
+    panels = [group for group in get_kind(view.kind).panels_together if all(k in keys for k in group)]
     grouped = {k for group in panels for k in group}
     return panels + [(k,) for k in keys if k not in grouped]
 
@@ -181,7 +156,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
             note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "
                      "line falls, the model is memorising its training images. Log-likelihoods are in nats per "
                      "image.")
-        st.caption(f"{note} {CURVE_NOTES.get(view.kind, '')}")
+        st.caption(f"{note} {get_kind(view.kind).curve_note}")
     left, right = st.columns(2)
     if view.grid_png:
         left.image(view.grid_png, caption=f"Samples at step {view.grid_step:,}: the same 64 random seeds in every "
@@ -209,8 +184,7 @@ def _finished(view: JobView) -> None:
                          mime="application/octet-stream", key="train_download",
                          help="A .safetensors file (weights, optimiser state and model card): upload it on any "
                               "genlab server to explore it or to continue training.")
-    explorer = EXPLORER_PAGES.get(view.kind)
-    if explorer and (genlab.ROOT / explorer).exists():
-        right.page_link(explorer, label="Open it in the explorer", icon="🔍",
-                        query_params={"checkpoint": str(path)},
+    explorer = explorer_for(get_kind(view.kind))
+    if explorer is not None:
+        right.page_link(explorer.file, label=f"Open the {explorer.title}", icon=explorer.icon,
                         help=f"Then choose '{view.title} (yours)' in the model list.")

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from genlab.checkpoints import CheckpointError, load_checkpoint, user_checkpoint_dir, write_atomically
+from genlab.checkpoints import CheckpointError, user_checkpoint_dir, write_atomically
+from genlab.models.loading import load_checkpoint
 
 
-def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None) -> Path:
+def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None, capability: str | None = None
+                             ) -> Path:
     """Validate an uploaded checkpoint (kind, config, every tensor's shape) and keep it in the user folder.
 
     Returns its path; raises CheckpointError with one sentence when it is not usable."""
     if not filename.lower().endswith(".safetensors"):
         raise CheckpointError("Only .safetensors checkpoints are accepted (never pickle or .pt files).")
-    checkpoint = load_checkpoint(data, expect_kind=kind)  # raises CheckpointError; never unpickles
+    checkpoint = load_checkpoint(data, expect_kind=kind, expect_capability=capability)  # raises CheckpointError; never unpickles
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(filename).stem)[:40].strip("-.") or "checkpoint"
     digest = hashlib.sha256(data).hexdigest()[:10]
     path = user_checkpoint_dir() / "uploads" / f"{checkpoint.kind}-{stem}-{digest}.safetensors"
@@ -30,8 +32,10 @@ def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None
     return path
 
 
-def checkpoint_uploader(kind: str | None, key: str, label: str | None = None) -> Path | None:
-    """A file uploader for a checkpoint of `kind`. Returns the saved path of a valid upload, else None."""
+def checkpoint_uploader(key: str, label: str | None = None, *, kind: str | None = None,
+                        capability: str | None = None) -> Path | None:
+    """A file uploader for a checkpoint (of `kind`, or of any kind with `capability`). Returns the saved path of a
+    valid upload, else None."""
     upload = st.file_uploader(
         label or "Upload a checkpoint (.safetensors)", type=["safetensors"], key=key,
         help="A checkpoint trained with genlab (here or with `python -m genlab train`). It is checked before it "
@@ -45,7 +49,7 @@ def checkpoint_uploader(kind: str | None, key: str, label: str | None = None) ->
         path = Path(done[1])
     else:
         try:
-            path = save_uploaded_checkpoint(data, upload.name, kind)
+            path = save_uploaded_checkpoint(data, upload.name, kind, capability)
         except CheckpointError as e:
             st.error(str(e))
             return None

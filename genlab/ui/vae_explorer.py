@@ -1,4 +1,4 @@
-"""The VAE explorer's tabs: widgets, layout and cached computations (the maths lives in genlab/explore.py).
+"""The VAE explorer's tabs: widgets, layout and cached computations (the maths lives in genlab/explore/latent_space.py).
 
 Each tab is an st.fragment, so moving one of its controls reruns only that tab. The encoded test set and the
 decoded grids are cached per checkpoint file version (path + modification time), so revisiting a setting is
@@ -13,8 +13,9 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from genlab import explore
-from genlab.checkpoints import CheckpointInfo, LoadedCheckpoint
+from genlab.explore import latent_space as explore
+from genlab.checkpoints import CheckpointInfo
+from genlab.models.loading import LoadedCheckpoint
 from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
 from genlab.ui import common
 from genlab.ui.components import drawing_canvas, latent_pad
@@ -55,7 +56,7 @@ def open_explorer(info: CheckpointInfo) -> Explorer:
     checkpoint = common.load_model(info.path)
     data = common.dataset(info.dataset, "test")
     return Explorer(path=str(info.path), modified=Path(info.path).stat().st_mtime, dataset=info.dataset,
-                    class_names=list(data.class_names), latent_dim=checkpoint.model.config.latent_dim)
+                    class_names=list(data.class_names), latent_dim=checkpoint.model.latent_dim)
 
 
 # -- cached computations (keyed by checkpoint path + mtime) -------------------------------------------------

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from bad_corpus import BAD_DIR, MARKER_NAME, corpus
 from genlab import checkpoints
 from genlab.checkpoints import save_checkpoint
-from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
 from genlab.models.vae import VAE, VAEConfig
 from genlab.ui.jobs import job_manager
 

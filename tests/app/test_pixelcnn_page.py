@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints, save_checkpoint
 from genlab.data import DATASETS, FASHION_CLASSES, dataset_available
-from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "3_PixelCNN.py")

@@ -197,7 +197,8 @@ def test_an_uploaded_checkpoint_is_checked_listed_and_selected(tiny_vaes, tmp_pa
     uploader.upload("gan.safetensors", gan.read_bytes())
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["The uploaded file holds a dcgan model, but this page needs a vae."]
+    assert [e.value for e in at.error] == ["The uploaded file holds a dcgan model, but this page needs a model with "
+                                           "an encoder and a decoder (a latent code)."]
     at.file_uploader(key="vae_model_upload").clear().upload("mine.safetensors", mine.read_bytes())
     run(at)
     picker = at.selectbox(key="vae_model")

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from bad_corpus import ESCAPED_NAME, MARKER_NAME, BAD_DIR, corpus, deflate_zeros, write_corpus
-from genlab.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_card
+from genlab.checkpoints import CheckpointError, list_checkpoints, read_card
+from genlab.models.loading import load_checkpoint
 from genlab.images import ImageInputError, read_user_image
 from genlab.models import KINDS, ModelKind
 from genlab.models.vae import VAE, VAEConfig

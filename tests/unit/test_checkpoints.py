@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from genlab import checkpoints
-from genlab.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_card, save_checkpoint
+from genlab.checkpoints import CheckpointError, list_checkpoints, read_card, save_checkpoint
+from genlab.models.loading import load_checkpoint
 from genlab.models.vae import VAE, VAEConfig
 
 

@@ -1,11 +1,13 @@
 import pytest
 import torch
 
-from genlab.checkpoints import load_checkpoint, save_checkpoint
+from genlab.checkpoints import save_checkpoint
+from genlab.models.loading import load_checkpoint
 from genlab.data import ImageDataset
 from genlab.models import get_kind
 from genlab.models.dcgan import DCGAN, DCGANConfig
-from genlab.train import Trainer, TrainSettings, evaluate_model
+from genlab.training.trainer import Trainer, TrainSettings
+from genlab.models.base import evaluate_model
 
 
 def batch(n=8, seed=0):
@@ -114,7 +116,7 @@ def test_registered_as_an_implicit_kind_that_trains_and_round_trips(tmp_path):
     assert "implicit" in kind.family
     model = kind.build(DCGANConfig.tiny())
     data = ImageDataset("random", "train", batch(48), torch.zeros(48, dtype=torch.long), ["none"], "test")
-    Trainer(model, data, TrainSettings(epochs=1, batch_size=16, sample_every_s=0)).run()
+    Trainer(model, data, TrainSettings(epochs=1, batch_size=16)).run()
     assert model.steps_done.item() == 3
     assert evaluate_model(model, data) == {}  # no likelihood: a GAN is only a sampler
     path = save_checkpoint(tmp_path / "g.safetensors", model, "dcgan", {"dataset": "random"}, half=True)

@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from genlab.equations import (GALLERY_SIZE, VARIATION_SCALE, Equation, EquationError, equation_latents,
-                              gallery_latents, interpolation_frames, make_gallery, random_direction,
+from genlab.explore.arithmetic import (GALLERY_SIZE, VARIATION_SCALE, Equation, EquationError, equation_latents,
+                              interpolation_frames, make_gallery, random_direction,
                               render_equation, walk_latents)
 from genlab.models.dcgan import DCGAN, DCGANConfig
 
@@ -44,9 +44,9 @@ def test_bad_groups_get_one_sentence(groups, words):
 def test_gallery_is_the_models_own_seeded_samples(model):
     z, images = make_gallery(model, seed=7)
     assert z.shape == (GALLERY_SIZE, 8) and images.shape == (GALLERY_SIZE, 1, 28, 28)
-    assert torch.equal(z, gallery_latents(8, 7))
+    assert torch.equal(z, model.random_latents(GALLERY_SIZE, 7))
     assert torch.allclose(images, model.sample(GALLERY_SIZE, 7))
-    assert not torch.equal(z, gallery_latents(8, 8))
+    assert not torch.equal(z, model.random_latents(GALLERY_SIZE, 8))
 
 
 def test_render_equation_decodes_means_result_and_variations(model):
@@ -59,7 +59,7 @@ def test_render_equation_decodes_means_result_and_variations(model):
 
 
 def test_interpolation_and_walk(model):
-    z = gallery_latents(8, 0)
+    z = model.random_latents(GALLERY_SIZE, 0)
     frames = interpolation_frames(model, z[0], z[1], 6, "slerp")
     assert frames.shape == (6, 1, 28, 28)
     assert torch.allclose(frames[0], model.decode(z[:1])[0], atol=1e-5)

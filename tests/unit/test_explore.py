@@ -5,8 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from genlab import explore
-from genlab.latent import grid_points, traversal
+from genlab.explore import latent_space as explore
+from genlab.explore.latent import grid_points, traversal
 from genlab.models.vae import VAE, VAEConfig
 
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from genlab import checkpoints
-from genlab.checkpoints import (CheckpointError, CheckpointWriteError, list_checkpoints, load_checkpoint,
-                                save_checkpoint)
+from genlab.checkpoints import CheckpointError, CheckpointWriteError, list_checkpoints, save_checkpoint
+from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetSpec, ImageDataset
-from genlab.jobs import JobManager, JobSpec
+from genlab.training.jobs import JobManager, JobSpec
 from genlab.models import KINDS, ModelKind
 from genlab.models.vae import VAE, VAEConfig
 

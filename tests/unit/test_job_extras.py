@@ -5,9 +5,9 @@ import threading
 import pytest
 import torch
 
-from genlab import job_extras
+from genlab.training import live as job_extras
 from genlab.data import ImageDataset
-from genlab.job_extras import LiveExtras
+from genlab.training.live import LiveExtras
 from genlab.models.dcgan import DCGAN, DCGANConfig
 from genlab.models.vae import VAE, VAEConfig
 

@@ -7,9 +7,11 @@ import time
 import pytest
 import torch
 
-from genlab.checkpoints import list_checkpoints, load_checkpoint
+from genlab.checkpoints import list_checkpoints
+from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetSpec, ImageDataset
-from genlab.jobs import JobError, JobManager, JobRun, JobSpec, LossHistory, training_threads
+from genlab.training.run import TrainingRun
+from genlab.training.jobs import JobError, JobManager, JobRun, JobSpec, LossHistory, training_threads
 from genlab.models import KINDS, ModelKind
 from genlab.models.vae import VAE, VAEConfig
 
@@ -216,13 +218,13 @@ def test_training_uses_all_cores_but_one_and_gives_them_back(manager, monkeypatc
     assert training_threads() == 3
     monkeypatch.delenv("GENLAB_TRAIN_THREADS")
     assert training_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
-    seen, build = [], JobRun._build
+    seen, prepare = [], TrainingRun.prepare
 
-    def spying_build(self, data):
+    def spying_prepare(self):
         seen.append(torch.get_num_threads())
-        return build(self, data)
+        return prepare(self)
 
-    monkeypatch.setattr(JobRun, "_build", spying_build)
+    monkeypatch.setattr(TrainingRun, "prepare", spying_prepare)
     before = threads_of_a_new_thread()
     job = manager.submit(tiny_spec(epochs=0.25))
     assert job.finished.wait(120) and manager.view(job.id).state == "done"
@@ -234,13 +236,13 @@ def test_training_uses_all_cores_but_one_and_gives_them_back(manager, monkeypatc
 @pytest.mark.skipif(not hasattr(os, "setpriority") or not os.path.exists("/proc/self/task"),
                     reason="per-thread priorities are a Linux feature")
 def test_a_training_thread_runs_at_a_lower_priority_than_the_server(manager, monkeypatch):
-    seen, build = [], JobRun._build
+    seen, prepare = [], TrainingRun.prepare
 
-    def spying_build(self, data):
+    def spying_prepare(self):
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return build(self, data)
+        return prepare(self)
 
-    monkeypatch.setattr(JobRun, "_build", spying_build)
+    monkeypatch.setattr(TrainingRun, "prepare", spying_prepare)
     job = manager.submit(tiny_spec(epochs=0.25))
     assert job.finished.wait(120) and manager.view(job.id).state == "done"
     assert seen and seen[0] >= 10 > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())

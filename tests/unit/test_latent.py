@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from genlab.latent import grid_points, interpolate, slerp, traversal, vector_arithmetic
+from genlab.explore.latent import grid_points, interpolate, slerp, traversal, vector_arithmetic
 
 
 def test_grid_points_cover_the_span_row_major_top_down():

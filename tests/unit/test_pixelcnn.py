@@ -4,9 +4,12 @@ import math
 import pytest
 import torch
 
-from genlab.checkpoints import load_checkpoint, save_checkpoint
+from genlab.checkpoints import save_checkpoint
+from genlab.models.loading import load_checkpoint
 from genlab.models import get_kind
-from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig, causal_mask, receptive_field
+from genlab.models.autoregressive.masks import causal_mask
+from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.autoregressive.receptive_field import receptive_field
 
 VARIANTS = ["gated", "plain"]
 OUTPUTS = ["softmax", "bernoulli"]

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
-from genlab.sampling import (complete, draw_pixel, fast_sample, hide_mask, log_likelihoods, naive_sample,
+from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.autoregressive.sampling import (complete, draw_pixel, fast_sample, hide_mask, log_likelihoods, naive_sample,
                              pixel_log_likelihoods)
 
 SIZE = 8

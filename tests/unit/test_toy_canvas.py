@@ -5,10 +5,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from genlab import toy_canvas
+from genlab.playground import canvas as toy_canvas
 from genlab.images import jpeg_bytes
-from genlab.toy_data import PLANE, toy_dataset
-from genlab.toy_gan import ToyGAN, ToyGANConfig
+from genlab.playground.data import PLANE, toy_dataset
+from genlab.playground.gan import ToyGAN, ToyGANConfig
 
 
 def gan() -> ToyGAN:

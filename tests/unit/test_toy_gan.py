@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from genlab.toy_data import PLANE, toy_dataset
-from genlab.toy_gan import (
+from genlab.playground.data import PLANE, toy_dataset
+from genlab.playground.gan import (
     ToyGAN, ToyGANConfig, count_modes, fit_gaussian_mixture, mixture_density, mixture_log_likelihood, one_thread,
     plane_grid, twin_config,
 )

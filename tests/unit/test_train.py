@@ -6,7 +6,8 @@ import torch
 
 from genlab.data import ImageDataset
 from genlab.models.vae import VAE, VAEConfig
-from genlab.train import NonFiniteLoss, Trainer, TrainSettings, evaluate_model
+from genlab.training.trainer import NonFiniteLoss, Trainer, TrainSettings
+from genlab.models.base import evaluate_model
 
 
 def toy_dataset(n=64):
@@ -18,7 +19,7 @@ def toy_dataset(n=64):
 def test_runs_the_requested_epochs_and_reports_events():
     events = []
     model = VAE(VAEConfig.tiny())
-    result = Trainer(model, toy_dataset(), TrainSettings(epochs=2, batch_size=16, sample_every_s=0),
+    result = Trainer(model, toy_dataset(), TrainSettings(epochs=2, batch_size=16),
                      callbacks=[events.append]).run()
     assert result.steps == 8 and result.epochs == 2 and not result.stopped_early
     steps = [e for e in events if e.kind == "step"]
@@ -27,13 +28,14 @@ def test_runs_the_requested_epochs_and_reports_events():
     assert events[-1].kind == "end"
 
 
-def test_sample_events_carry_a_fixed_seed_grid():
-    events = []
-    model = VAE(VAEConfig.tiny())
-    Trainer(model, toy_dataset(), TrainSettings(epochs=1, batch_size=16, sample_every_s=1e-9, sample_count=9),
-            callbacks=[events.append]).run()
-    grids = [e.samples for e in events if e.kind == "samples"]
-    assert grids and grids[0].shape == (9, 1, 28, 28)
+def test_a_step_budget_is_a_step_count_whichever_limit_comes_first():
+    result = Trainer(VAE(VAEConfig.tiny()), toy_dataset(), TrainSettings(epochs=None, max_steps=5, batch_size=16)).run()
+    assert result.steps == 5
+    result = Trainer(VAE(VAEConfig.tiny()), toy_dataset(), TrainSettings(epochs=10, max_steps=7, batch_size=16)).run()
+    assert result.steps == 7  # the step budget is reached before ten epochs
+    resumed = Trainer(VAE(VAEConfig.tiny()), toy_dataset(), TrainSettings(epochs=None, max_steps=3, batch_size=16),
+                      start_step=100).run()
+    assert resumed.steps == 103  # a budget counts the steps of this run; the step counter carries on
 
 
 def test_stop_flag_ends_training_between_steps():
@@ -43,7 +45,7 @@ def test_stop_flag_ends_training_between_steps():
         if event.kind == "step" and event.step == 3:
             stop.set()
 
-    result = Trainer(VAE(VAEConfig.tiny()), toy_dataset(), TrainSettings(epochs=10, batch_size=16, sample_every_s=0),
+    result = Trainer(VAE(VAEConfig.tiny()), toy_dataset(), TrainSettings(epochs=10, batch_size=16),
                      callbacks=[stop_after_three], stop=stop).run()
     assert result.steps == 3 and result.stopped_early
 
@@ -68,7 +70,7 @@ class ExplodesAtStep(VAE):
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_weights():
     model = ExplodesAtStep(VAEConfig.tiny())
     snapshots = []
-    trainer = Trainer(model, toy_dataset(), TrainSettings(epochs=5, batch_size=16, sample_every_s=0),
+    trainer = Trainer(model, toy_dataset(), TrainSettings(epochs=5, batch_size=16),
                       callbacks=[lambda e: snapshots.append({k: v.clone() for k, v in model.state_dict().items()})])
     with pytest.raises(NonFiniteLoss, match="step 3.*loss became"):
         trainer.run()

@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-from genlab.jobs import JobView
+from genlab.training.jobs import JobView
 from genlab.ui import jobs as ui_jobs
 
 

@@ -16,8 +16,8 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from genlab.images import jpeg_bytes
-from genlab.toy_data import PLANE
-from genlab.toy_gan import ToyGAN
+from genlab.playground.data import PLANE
+from genlab.playground.gan import ToyGAN
 
 SUPERSAMPLE = 2  # draw at twice the size, then halve: smooth edges without an anti-aliasing library
 REAL, FAKE, LINES, PUSH = (17, 17, 17), (255, 127, 14), (150, 75, 0, 140), (91, 42, 134)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from genlab.toy_data import PLANE
+from genlab.playground.data import PLANE
 
 REAL, FAKE = "#111111", "#ff7f0e"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # curves: D loss blue, G loss orange, ...

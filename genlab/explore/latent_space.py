@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from genlab.latent import grid_points, interpolate, traversal
+from genlab.explore.latent import grid_points, interpolate, traversal
 
 
 @dataclass
@@ -75,7 +75,7 @@ def decode_grid(model, n: int, span: float, dims: tuple[int, int] = (0, 1),
                 base: torch.Tensor | None = None) -> torch.Tensor:
     """Kingma & Welling's manifold figure: decode an n x n grid over two latent dimensions, [-span, span] each,
     the other dimensions fixed at `base` (zeros by default). Returns (n*n, C, H, W), row-major, top row at +span."""
-    latent_dim = model.config.latent_dim
+    latent_dim = model.latent_dim
     return decode(model, grid_points(n, span, dims=dims, base=base, latent_dim=latent_dim))
 
 

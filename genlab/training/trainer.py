@@ -24,24 +24,26 @@ class NonFiniteLoss(RuntimeError):
 
 @dataclass
 class TrainSettings:
-    epochs: float | None = 1.0  # passes over the training set (fractions allowed); None: only max_seconds
-    max_seconds: float | None = None  # stop after this much wall time, whichever comes first
+    """How long and how to train. Of epochs, max_seconds and max_steps, whichever is reached first stops it."""
+    epochs: float | None = 1.0  # passes over the training set (fractions allowed)
+    max_seconds: float | None = None  # wall time
+    max_steps: int | None = None  # optimisation steps in this run
     batch_size: int = 128
     lr: float | None = None  # None: the model's own default
-    seed: int = 0  # shuffling order and the fixed noise of the sample grid
-    sample_every_s: float = 2.0  # how often to draw the fixed-seed sample grid (0: never)
-    sample_count: int = 64
+    seed: int = 0  # the shuffling order
 
     def __post_init__(self):
-        if self.epochs is None and self.max_seconds is None:
-            raise ValueError("give a number of epochs, a time limit, or both")
+        if self.epochs is None and self.max_seconds is None and self.max_steps is None:
+            raise ValueError("give a number of epochs, a time limit or a step count")
         if self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
             raise ValueError("batch size and learning rate must be positive")
+        if any(v is not None and v <= 0 for v in (self.epochs, self.max_seconds, self.max_steps)):
+            raise ValueError("epochs, minutes and steps must be positive")
 
 
 @dataclass
 class TrainEvent:
-    """What a callback receives. `kind` is "step", "samples" or "end"."""
+    """What a callback receives. `kind` is "step" or "end"."""
     kind: str
     step: int  # optimisation steps done so far (including any before a resume)
     epoch: float  # passes over the data so far in this run
@@ -50,7 +52,6 @@ class TrainEvent:
     images_per_s: float
     elapsed_s: float
     eta_s: float | None
-    samples: torch.Tensor | None = None  # (n, C, H, W) in [0, 1], on "samples" events
 
 
 @dataclass
@@ -92,23 +93,16 @@ class Trainer:
         for saved, current in zip(self._good, self._live):
             current.copy_(saved)
 
-    @torch.no_grad()
-    def _samples(self) -> torch.Tensor:
-        self.model.eval()
-        try:
-            return self.model.sample(self.settings.sample_count, self.settings.seed).cpu()
-        finally:
-            self.model.train()
-
     def run(self) -> TrainResult:
         s = self.settings
         n = len(self.dataset)
         steps_per_epoch = math.ceil(n / s.batch_size)
-        total = math.ceil(s.epochs * steps_per_epoch) if s.epochs is not None else None
+        budgets = [math.ceil(s.epochs * steps_per_epoch) if s.epochs is not None else None, s.max_steps]
+        total = min((b for b in budgets if b is not None), default=None)  # steps in this run, if bounded
         g = torch.Generator().manual_seed(s.seed)
         images, labels = self.dataset.images, self.dataset.labels
         history: list[dict[str, float]] = []
-        start = last_sample = time.perf_counter()
+        start = time.perf_counter()
         done = seen = 0
         self.model.train()
         while True:
@@ -137,10 +131,6 @@ class Trainer:
                 eta = elapsed / progress * (1 - progress) if progress > 0 else None
                 self._emit(TrainEvent("step", self.step, done / steps_per_epoch, progress, losses,
                                       seen / max(elapsed, 1e-9), elapsed, eta))
-                if s.sample_every_s and time.perf_counter() - last_sample >= s.sample_every_s:
-                    last_sample = time.perf_counter()
-                    self._emit(TrainEvent("samples", self.step, done / steps_per_epoch, progress, losses,
-                                          seen / max(elapsed, 1e-9), elapsed, eta, samples=self._samples()))
 
     def _progress(self, done: int, total: int | None, elapsed: float) -> float:
         parts = []
@@ -156,23 +146,5 @@ class Trainer:
         result = TrainResult(steps=self.step, epochs=done / steps_per_epoch, wall_time_s=elapsed,
                              stopped_early=self.stop.is_set(), history=history)
         last = history[-1] if history else {}
-        self._emit(TrainEvent("end", self.step, result.epochs, 1.0, last, 0.0, elapsed, 0.0,
-                              samples=self._samples() if self.settings.sample_every_s else None))
+        self._emit(TrainEvent("end", self.step, result.epochs, 1.0, last, 0.0, elapsed, 0.0))
         return result
-
-
-@torch.inference_mode()
-def evaluate_model(model: torch.nn.Module, dataset: ImageDataset, device: torch.device | str = "cpu",
-                   batch_size: int = 500, seed: int = 0) -> dict[str, float]:
-    """Average the model's `evaluate` sums over a dataset: metrics per image (e.g. negative ELBO in nats)."""
-    if not hasattr(model, "evaluate"):  # an implicit model (a GAN) has no likelihood to evaluate
-        return {}
-    model.eval().to(device)
-    g = torch.Generator(device=device).manual_seed(seed)  # fixed noise: the same figure every run
-    totals: dict[str, float] = {}
-    for start in range(0, len(dataset), batch_size):
-        x = dataset.images[start:start + batch_size].to(device)  # (B, C, H, W)
-        y = dataset.labels[start:start + batch_size].to(device)  # (B,)
-        for key, value in model.evaluate(x, y, generator=g).items():
-            totals[key] = totals.get(key, 0.0) + value
-    return {key: value / len(dataset) for key, value in totals.items()}

@@ -17,17 +17,11 @@ grayscale images. FID and KID come from torchmetrics, fed with those features.
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
-
-
-def nats_to_bits_per_dim(nats_per_image: float, dims: int) -> float:
-    """A negative log-likelihood in nats per image, as bits per dimension (per pixel and channel)."""
-    return nats_per_image / (dims * math.log(2))
 
 
 @torch.inference_mode()
@@ -134,10 +128,3 @@ def nearest_training_images(samples: torch.Tensor, train_images: torch.Tensor, c
         better = distances < best
         best[better], index[better] = distances[better], nearest[better] + start
     return index, best / math.sqrt(flat.shape[1])
-
-
-def sampling_speed(model: nn.Module, n: int = 64, seed: int = 0) -> float:
-    """Images per second for one call of model.sample(n)."""
-    start = time.perf_counter()
-    model.sample(n, seed)
-    return n / (time.perf_counter() - start)

@@ -4,7 +4,7 @@ metrics, drawn in a thread of their own from a copy of the weights.
 Drawn in the training thread, these frames cost it 4 to 7% of its time on a CPU (a 64-image grid every 1.2 s,
 256 held-out test images every 10 s), time the headless command line does not spend. Here the training thread
 only copies the weights into a shadow model between two steps (well under a millisecond for the default VAE)
-and goes on; the drawing runs beside it. On a 2-core machine that is the core genlab.jobs.training_threads
+and goes on; the drawing runs beside it. On a 2-core machine that is the core genlab.training.jobs.training_threads
 leaves free; on more cores the drawing's torch operations use as many threads as training does, for the few
 milliseconds a frame takes. On a GPU the frames are drawn in the training thread, between steps, as before:
 the GPU's work queue runs one thing at a time anyway, and two Python threads using Apple's MPS backend at once
@@ -77,7 +77,7 @@ class LiveExtras:
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
-        if device.type == "cpu":  # started from the training thread, it inherits its lower priority (genlab.jobs)
+        if device.type == "cpu":  # started from the training thread, it inherits its lower priority (genlab.training.jobs)
             self._thread = threading.Thread(target=self._loop, daemon=True,
                                             name=f"{threading.current_thread().name}-extras")
             self._thread.start()

@@ -1,18 +1,12 @@
-"""Drawing images from a PixelCNN pixel by pixel: a naive reference sampler and a fast one, image completion,
-per-pixel log-likelihood maps and ranking by log-likelihood.
+"""Drawing images from an autoregressive model pixel by pixel: a naive reference sampler and a fast one, image
+completion, per-pixel log-likelihood maps and ranking by log-likelihood. Nothing here knows an architecture:
+a model gives `config` (image_size, levels, num_classes), `device`, `quantize`, `check_label`, `logits`,
+`logit_channels`, `pixel_log_probs`, `log_prob`, and optionally `fast_steps`.
 
 An autoregressive model samples in raster order: pixel i is drawn from p(x_i | x_<i), written into the image,
 and only then can pixel i+1 be drawn. The naive sampler runs the whole network once per pixel (784 passes for
-a 28x28 image), although a new pixel changes only a few activations. The fast sampler reuses the rest, as in
-Ramachandran et al., "Fast Generation for Convolutional Autoregressive Models", ICLR 2017 workshop
-(https://arxiv.org/abs/1704.06001):
-
-- Gated PixelCNN: every layer's vertical-stack activations are cached for the whole image. A vertical row only
-  depends on the rows above it, so each finished image row is pushed through the vertical stack once (one row
-  per layer). Inside a row, every layer's horizontal-stack activations are cached too, and each new pixel
-  computes one new column per layer: a few small matrix products instead of a whole network pass.
-- Plain PixelCNN: the masked convolutions see `receptive_rows` rows above a pixel, so each step runs the
-  network on that band of rows only (exact, since rows outside the band cannot reach the pixel).
+a 28x28 image), although a new pixel changes only a few activations. The fast sampler reuses the rest through
+the model's `fast_steps` (PixelCNN's are in pixelcnn_fast.py).
 
 Both samplers take the same inputs and draw the same random numbers (one uniform per pixel, turned into a value
 by the inverse CDF of the pixel's distribution), so with the same seed and weights they give the same images
@@ -26,8 +20,7 @@ from typing import Callable
 
 import torch
 
-from genlab.models import as_generator
-from genlab.models.pixelcnn import gate
+from genlab.models.base import as_generator
 
 # progress(pixels done, pixels to draw, images so far): the images tensor is live, clone it to keep a frame.
 ProgressCallback = Callable[[int, int, torch.Tensor], None]
@@ -45,7 +38,7 @@ class SampleResult:
 
 
 @dataclass
-class _Setup:
+class Setup:
     x: torch.Tensor  # (N, 1, H, W) quantized images, unknown pixels set to 0
     known: torch.Tensor  # (N, 1, H, W) bool
     label: torch.Tensor | None  # (N,)
@@ -54,7 +47,7 @@ class _Setup:
 
 
 def _setup(model, n: int | None, partial: torch.Tensor | None, known: torch.Tensor | None, label,
-           generator, temperature: float) -> _Setup:
+           generator, temperature: float) -> Setup:
     if not temperature > 0:
         raise ValueError(f"the temperature must be positive, not {temperature}")
     c = model.config
@@ -83,7 +76,7 @@ def _setup(model, n: int | None, partial: torch.Tensor | None, known: torch.Tens
     noise = torch.rand(count, c.image_size, c.image_size, generator=g).to(device)  # (N, H, W)
     todo = (~known).any(0)[0]  # (H, W): positions some image must draw
     rows = [(r, todo[r].nonzero()[:, 0].tolist()) for r in range(c.image_size) if todo[r].any()]
-    return _Setup(x.clone(), known, label, noise, rows)
+    return Setup(x.clone(), known, label, noise, rows)
 
 
 def draw_pixel(logits: torch.Tensor, uniform: torch.Tensor, temperature: float, levels: int) -> torch.Tensor:
@@ -96,7 +89,7 @@ def draw_pixel(logits: torch.Tensor, uniform: torch.Tensor, temperature: float, 
     return index.float() / (levels - 1)
 
 
-def _write(s: _Setup, row: int, col: int, value: torch.Tensor) -> torch.Tensor:
+def _write(s: Setup, row: int, col: int, value: torch.Tensor) -> torch.Tensor:
     """Put a drawn value (N,) at (row, col) where the pixel is unknown; return what is there now (N,)."""
     new = torch.where(s.known[:, 0, row, col], s.x[:, 0, row, col], value)
     s.x[:, 0, row, col] = new
@@ -107,7 +100,7 @@ def _run(model, n, partial, known, label, generator, temperature, progress, keep
          ) -> SampleResult:
     with torch.inference_mode():
         s = _setup(model, n, partial, known, label, generator, temperature)
-        kept = torch.full((len(s.x), model.head[-1].out_channels) + s.x.shape[2:], float("nan"),
+        kept = torch.full((len(s.x), model.logit_channels) + s.x.shape[2:], float("nan"),
                           device=s.x.device) if keep_logits else None
         total, done = sum(len(cols) for _, cols in s.rows), 0
         stepper = step_maker(model, s)
@@ -127,8 +120,8 @@ def _run(model, n, partial, known, label, generator, temperature, progress, keep
 # The naive sampler: one full network pass per pixel
 
 
-class _NaiveSteps:
-    def __init__(self, model, s: _Setup):
+class NaiveSteps:
+    def __init__(self, model, s: Setup):
         self.model, self.s = model, s
 
     def __call__(self, row: int, cols: list[int]):
@@ -148,122 +141,20 @@ def naive_sample(model, n: int | None = None, *, partial: torch.Tensor | None = 
     n: images to draw (or copies of `partial`); partial: (N or 1, 1, H, W) in [0, 1]; known: bool mask
     (H, W) or (N, 1, H, W) of the pixels to keep; label: a class (or one per image) for conditional models;
     generator: a seed or torch.Generator."""
-    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, _NaiveSteps)
+    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, NaiveSteps)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The fast sampler
-
-
-class _RowBandSteps:
-    """Plain PixelCNN: each pixel runs the network on the `receptive_rows` rows above it and its own row."""
-
-    def __init__(self, model, s: _Setup):
-        self.model, self.s = model, s
-
-    def __call__(self, row: int, cols: list[int]):
-        top = max(0, row - self.model.receptive_rows)
-        for col in cols:
-            band = self.s.x[:, :, top:row + 1]  # (N, 1, rows, W): rows above the band cannot reach this row,
-            # so the zeros the band's first layer sees above it change nothing here
-            yield col, self.model.logits(band, self.s.label)[:, :, -1, col]  # (N, K)
-
-    def pixel_set(self, row, col, value):
-        pass
-
-
-class _ColumnWeights:
-    """One gated layer's horizontal step for a single pixel, as two matrix products: the same arithmetic as
-    its convolutions (kernel (1, kw) on C_in channels -> 2C, then 1x1 on C -> C), without the cost of a
-    convolution call on one pixel. Inputs are channels-last: a window (N, kw, C_in) flattens to (N, kw*C_in)."""
-
-    def __init__(self, layer):
-        weight = layer.horizontal.weight[:, :, 0]  # (2C, C_in, kw)
-        self.window_weight = weight.permute(2, 1, 0).reshape(-1, weight.shape[0])  # (kw*C_in, 2C)
-        self.out_weight = layer.horizontal_out.weight[:, :, 0, 0].t()  # (C, C)
-        self.out_bias = layer.horizontal_out.bias  # (C,)
-        self.width, self.pad, self.residual = layer.horizontal.kernel_size[1], layer.pad, not layer.first
-
-    def __call__(self, window: torch.Tensor, h_in: torch.Tensor, link: torch.Tensor) -> torch.Tensor:
-        """window (N, kw, C_in), the input at the pixel h_in (N, C_in), link (N, 2C) (the vertical link, the
-        label bias and the horizontal convolution's bias) -> output (N, C)."""
-        pre = torch.addmm(link, window.reshape(len(window), -1), self.window_weight)  # (N, 2C)
-        features, gates = pre.chunk(2, dim=1)
-        out = torch.addmm(self.out_bias, torch.tanh(features) * torch.sigmoid(gates), self.out_weight)
-        return h_in + out if self.residual else out
-
-
-class _GatedCacheSteps:
-    """Gated PixelCNN with cached activations (see the module docstring).
-
-    v_in[l]: layer l's padded vertical input for the whole image (layer 0: the image); v_pre[l]: its vertical
-    pre-activations. Vertical rows before `self.valid` are up to date. For the current row, h_in[l] is layer
-    l's left-padded horizontal input (channels last) and link[l] the vertical features from the row above plus
-    the label bias."""
-
-    def __init__(self, model, s: _Setup):
-        self.model, self.layers, self.s = model, model.gated, s
-        self.columns = [_ColumnWeights(layer) for layer in self.layers]
-        self.bias = [layer.label_bias(s.label) for layer in self.layers]  # (N, 2C, 1, 1) or 0 each
-        self.v_in, self.v_pre = [], []
-        v = s.x  # (N, 1, H, W)
-        for layer, bias in zip(self.layers, self.bias):  # one full vertical pass, unknown pixels at 0
-            self.v_in.append(layer.pad_vertical(v))  # (N, C_in, H + p, W + 2p)
-            self.v_pre.append(layer.vertical(self.v_in[-1]))  # (N, 2C, H, W)
-            v = gate(self.v_pre[-1] + bias)  # (N, C, H, W)
-        self.valid = s.rows[0][0] if s.rows else s.x.shape[2]  # rows above the first drawn row are exact
-        hidden, out = model.head[1], model.head[3]  # the output head as matrix products too
-        self.head = (hidden.weight[:, :, 0, 0].t(), hidden.bias, out.weight[:, :, 0, 0].t(), out.bias)
-
-    def _update_vertical(self, first: int, last: int) -> None:
-        """Recompute vertical rows first..last of every layer from the rows above them."""
-        width = self.s.x.shape[3]
-        for l, (layer, bias) in enumerate(zip(self.layers, self.bias)):
-            slab = self.v_in[l][:, :, first:last + 1 + layer.pad]  # original rows first-p .. last
-            pre = layer.vertical(slab)  # (N, 2C, last-first+1, W)
-            self.v_pre[l][:, :, first:last + 1] = pre
-            if l + 1 < len(self.layers):
-                q = self.layers[l + 1].pad
-                self.v_in[l + 1][:, :, first + q:last + 1 + q, q:q + width] = gate(pre + bias)
-
-    def __call__(self, row: int, cols: list[int]):
-        if self.valid < row:
-            self._update_vertical(self.valid, row - 1)
-        self.valid = row  # this row is about to change
-        links, self.h_in = [], []
-        for layer, bias, pre in zip(self.layers, self.bias, self.v_pre):
-            above = pre[:, :, row - 1:row] if row > 0 else torch.zeros_like(pre[:, :, :1])  # (N, 2C, 1, W)
-            link = layer.vertical_to_horizontal(above) + bias + layer.horizontal.bias[:, None, None]  # (N, 2C, 1, W)
-            links.append(link[:, :, 0].transpose(1, 2))  # (N, W, 2C)
-            channels = 1 if layer.first else layer.horizontal.in_channels
-            self.h_in.append(pre.new_zeros(len(pre), pre.shape[3] + layer.pad, channels))  # (N, W + p, C_in)
-        self.h_in[0][:, self.layers[0].pad:, 0] = self.s.x[:, 0, row]  # the image row, known pixels included
-        hidden_t, hidden_b, out_t, out_b = self.head
-        wanted = set(cols)
-        for col in range(cols[-1] + 1):  # known columns too: their features feed the columns to their right
-            for l, (column, link) in enumerate(zip(self.columns, links)):
-                buffer = self.h_in[l]  # (N, W + p, C_in)
-                h = column(buffer[:, col:col + column.width], buffer[:, col + column.pad], link[:, col])  # (N, C)
-                if l + 1 < len(self.layers):
-                    self.h_in[l + 1][:, col + self.columns[l + 1].pad] = h
-            if col in wanted:
-                hidden = torch.addmm(hidden_b, torch.relu(h), hidden_t)  # (N, head)
-                yield col, torch.addmm(out_b, torch.relu(hidden), out_t)  # (N, K)
-
-    def pixel_set(self, row: int, col: int, value: torch.Tensor) -> None:
-        """A new pixel value (N,) enters layer 0's vertical and horizontal inputs."""
-        p0 = self.layers[0].pad
-        self.v_in[0][:, 0, row + p0, col + p0] = value
-        self.h_in[0][:, col + p0, 0] = value
+# The fast sampler: the model's own `fast_steps` (e.g. pixelcnn_fast.py), else the naive steps
 
 
 def fast_sample(model, n: int | None = None, *, partial: torch.Tensor | None = None,
                 known: torch.Tensor | None = None, temperature: float = 1.0, label=None,
                 generator: int | torch.Generator | None = None, progress: ProgressCallback | None = None,
                 keep_logits: bool = False) -> SampleResult:
-    """Same arguments and same results as `naive_sample`, reusing work between pixels (cached activations for
-    the gated variant, a band of rows for the plain one)."""
-    steps = _GatedCacheSteps if model.config.variant == "gated" else _RowBandSteps
+    """Same arguments and same results as `naive_sample`, reusing work between pixels where the model offers a
+    way (`model.fast_steps(setup)`, e.g. cached activations); a model without one is sampled naively."""
+    steps = type(model).fast_steps if hasattr(model, "fast_steps") else NaiveSteps
     return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, steps)
 
 

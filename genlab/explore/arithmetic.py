@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from genlab.latent import interpolate, vector_arithmetic
+from genlab.explore.latent import interpolate, vector_arithmetic
 
 GALLERY_SIZE = 24  # images per gallery; an equation's indices point into it
 MAX_SEED = 2**31 - 1
@@ -30,13 +30,6 @@ class EquationError(ValueError):
 
 
 # -- galleries and decoding -------------------------------------------------------------------------------
-def gallery_latents(latent_dim: int, seed: int, n: int = GALLERY_SIZE) -> torch.Tensor:
-    """The latent vectors of a gallery: z ~ N(0, I) from a CPU generator seeded with `seed`: (n, latent_dim).
-
-    Drawn exactly like DCGAN.sample(n, seed), so the gallery shows the model's own samples for that seed."""
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
-
-
 @torch.inference_mode()
 def decode(model: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
     """Latent vectors (N, latent) -> images (N, C, H, W) in [0, 1] on the CPU. The model must be in eval mode
@@ -46,7 +39,7 @@ def decode(model: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
 
 def make_gallery(model: torch.nn.Module, seed: int, n: int = GALLERY_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
     """The gallery for `seed`: latents (n, latent) and their images (n, C, H, W)."""
-    z = gallery_latents(model.config.latent_dim, seed, n)
+    z = model.random_latents(n, seed)  # the model's own prior, exactly as model.sample(n, seed) draws it
     return z, decode(model, z)
 
 

@@ -16,13 +16,9 @@ from typing import Callable, Sequence
 
 import torch
 
+from genlab.models.base import as_generator
+
 PLANE = 3.0  # every toy dataset lives in [-PLANE, PLANE]^2; plots and the drawing grid use the same square
-
-
-def as_generator(seed_or_generator: int | torch.Generator) -> torch.Generator:
-    if isinstance(seed_or_generator, torch.Generator):
-        return seed_or_generator
-    return torch.Generator().manual_seed(int(seed_or_generator))
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.toy_data import PLANE, ToyDataset
+from genlab.playground.data import PLANE, ToyDataset
 
 LOSSES = ("non-saturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")

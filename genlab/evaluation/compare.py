@@ -18,15 +18,18 @@ from typing import Callable
 import torch
 
 import genlab
-from genlab.checkpoints import CheckpointError, list_checkpoints, load_checkpoint
+from genlab.checkpoints import CheckpointError, list_checkpoints
+from genlab.models.loading import load_checkpoint
 from genlab.data import ImageDataset, load_dataset
 from genlab.images import grid, png_bytes
-from genlab.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
-                            nats_to_bits_per_dim, nearest_training_images, precision_recall, predict_classes)
-from genlab.models import count_parameters, get_kind
-from genlab.train import evaluate_model
+from genlab.evaluation.metrics import class_coverage, extract_features, fid_from_features, kid_from_features, nearest_training_images, precision_recall, predict_classes
+from genlab.models.base import nats_to_bits_per_dim
+from genlab.models import FEATURES, NO_LIKELIHOOD, SAMPLES, get_kind, kind_names_with
+from genlab.models.base import count_parameters
+from genlab.models.base import evaluate_model
 
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
+LIKELIHOOD_WORDS = {"exact": "exact", "bound": "ELBO (lower bound on log p(x))"}
 
 # What each metric means and which way is better: shown beside the table on the page and in the CLI.
 METRIC_INFO = {
@@ -37,7 +40,8 @@ METRIC_INFO = {
     "recall": ("Share of real images that land on the samples' manifold (is the variety covered?).", "higher"),
     "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse.", "higher"),
     "nearest train (RMS)": ("Pixel distance from a sample to its closest training image; ~0 means copying.", "not ~0"),
-    "bits/dim": ("Negative log-likelihood per pixel on test images (VAE: ELBO bound).", "lower"),
+    "bits/dim": ("Negative log-likelihood per pixel on test images (a bound for a VAE); compare only models with "
+                 "the same discretisation row.", "lower"),
     "IWAE bits/dim": ("Importance-weighted bound on the same, tighter than the ELBO (VAE only).", "lower"),
     "images/s": ("Sampling speed on this machine.", "higher"),
     "parameters": ("Number of weights in the model.", "-"),
@@ -111,7 +115,8 @@ def all_cached(dataset: str, paths: list[Path], settings: CompareSettings) -> bo
 
 
 def sample_count(kind: str, settings: CompareSettings) -> int:
-    return settings.samples_autoregressive if kind == "pixelcnn" else settings.samples
+    """Fewer samples for a kind whose sampler is slow (one network pass per pixel or per step)."""
+    return settings.samples_autoregressive if get_kind(kind).slow_sampler else settings.samples
 
 
 @dataclass
@@ -126,10 +131,11 @@ class Reference:
 
 def load_reference(dataset: str, device: str | torch.device = "cpu") -> Reference:
     """The dataset's shipped metrics classifier and the features of its test split."""
-    found = list_checkpoints(kind="classifier", dataset=dataset)
+    found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=dataset)
     if not found:
+        names = " or ".join(sorted(kind_names_with(FEATURES)))
         raise CheckpointError(f"No metrics classifier for {dataset} in checkpoints/: train one with "
-                              f"`python -m genlab train classifier --dataset {dataset} ...`.")
+                              f"`python -m genlab train {names} --dataset {dataset} ...`.")
     classifier = load_checkpoint(found[0].path, device=device).model
     test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
     return Reference(dataset, test, train, classifier, extract_features(classifier, test.images))
@@ -184,7 +190,7 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
         model, kind = checkpoint.model, get_kind(checkpoint.kind)
         n = sample_count(checkpoint.kind, settings)
         chunks, done, start = [], 0, time.perf_counter()
-        batch = 64 if checkpoint.kind == "pixelcnn" else 500
+        batch = kind.sample_batch
         while done < n:
             size = min(batch, n - done)
             report(0.8 * done / n, f"sampling {done}/{n} images")
@@ -197,15 +203,16 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
         row.update({"name": checkpoint.card.get("title", path.stem), "kind": checkpoint.kind,
                     "family": kind.family, "path": str(path), "images/s": n / sampling_s,
                     "parameters": count_parameters(model)})
-        if hasattr(model, "evaluate"):
+        if kind.likelihood != NO_LIKELIHOOD:
             report(0.9, "computing the likelihood on test images")
             subset = _subset(reference.test, settings.likelihood_images)
             metrics = evaluate_model(model, subset, device)
-            nll = metrics.get("nll", metrics.get("neg_elbo"))
+            nll = metrics.get(kind.likelihood_metric) if kind.likelihood_metric else None
             dims = subset.images[0].numel()
             if nll is not None:
                 row["bits/dim"] = nats_to_bits_per_dim(nll, dims)
-                row["likelihood"] = "exact" if "nll" in metrics else "ELBO (lower bound on log p(x))"
+                row["likelihood"] = LIKELIHOOD_WORDS[kind.likelihood]
+                row["discretisation"] = kind.data_discretisation(model.config)
             if hasattr(model, "importance_weighted_bound"):
                 g = torch.Generator(device=device).manual_seed(settings.seed)
                 bound = torch.cat([model.importance_weighted_bound(x.to(device), settings.iwae_k, g).cpu()
@@ -225,15 +232,8 @@ def _subset(dataset: ImageDataset, n: int) -> ImageDataset:
 
 
 def generative_checkpoints(dataset: str):
-    """Every readable checkpoint of a generative kind trained on `dataset` (shipped first, then yours)."""
-    return [c for c in list_checkpoints(dataset=dataset) if c.card is not None and _is_generative(c.kind)]
-
-
-def _is_generative(kind: str) -> bool:
-    try:
-        return get_kind(kind).generative
-    except ValueError:
-        return False
+    """Every readable checkpoint of a kind that samples images, trained on `dataset` (shipped first, then yours)."""
+    return [c for c in list_checkpoints(kinds=kind_names_with(SAMPLES), dataset=dataset) if c.card is not None]
 
 
 def format_value(name: str, value) -> str:

@@ -24,7 +24,7 @@ tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside 
 class-conditional model is also shown some images with the label "none" during training, so the same network
 gives the unconditional p(x) too: that is what `evaluate` reports and what sampling without a class draws.
 
-Sampling draws one pixel at a time (genlab/sampling.py holds the samplers, including a fast one that reuses
+Sampling draws one pixel at a time (genlab/models/autoregressive/sampling.py holds the samplers, including a fast one that reuses
 work between pixels); `sample(n, seed)` here uses the fast one.
 """
 from __future__ import annotations
@@ -36,7 +36,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models import ModelKind, register_kind
+from genlab.models import AUTOREGRESSIVE, CONDITIONAL, EXACT, SAMPLES, ModelKind, check_choices, register_kind
+from genlab.models.autoregressive.masks import MaskedConv2d, gate
+from genlab.models.autoregressive.pixelcnn_fast import GatedCacheSteps, RowBandSteps
+from genlab.models.base import Model
 
 VARIANTS = ("gated", "plain")
 OUTPUTS = ("softmax", "bernoulli")
@@ -45,10 +48,10 @@ OUTPUTS = ("softmax", "bernoulli")
 @dataclass
 class PixelCNNConfig:
     variant: str = field(default="gated", metadata={
-        "help": "'gated': vertical and horizontal stacks with gated units and no blind spot (van den Oord et al. "
+        "choices": VARIANTS, "help": "'gated': vertical and horizontal stacks with gated units and no blind spot (van den Oord et al. "
                 "2016b); 'plain': masked convolutions with residual blocks, which leave a blind spot."})
     output: str = field(default="softmax", metadata={
-        "help": "'softmax': each pixel is one of 256 grey levels (exact likelihood of 8-bit images); "
+        "choices": OUTPUTS, "help": "'softmax': each pixel is one of 256 grey levels (exact likelihood of 8-bit images); "
                 "'bernoulli': images are binarized at 0.5 and each pixel is black or white."})
     channels: int = field(default=32, metadata={
         "help": "Feature channels in every layer: more capacity, but training and sampling get slower."})
@@ -74,10 +77,7 @@ class PixelCNNConfig:
         return cls(**{"channels": 8, "layers": 2, "head_channels": 8, "image_size": 8, **overrides})
 
     def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not '{self.variant}'")
-        if self.output not in OUTPUTS:
-            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not '{self.output}'")
+        check_choices(self)
         if self.image_channels != 1:
             raise ValueError("this PixelCNN models grayscale images only (image_channels must be 1)")
         if self.kernel_size < 3 or self.kernel_size % 2 == 0 or self.first_kernel_size < 3 or \
@@ -98,47 +98,8 @@ class PixelCNNConfig:
         return 2 if self.output == "bernoulli" else 256
 
 
-def gate(pre: torch.Tensor) -> torch.Tensor:
-    """The gated activation unit: (N, 2C, ...) -> tanh(first half) * sigmoid(second half), (N, C, ...)."""
-    features, gates = pre.chunk(2, dim=1)
-    return torch.tanh(features) * torch.sigmoid(gates)
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Plain PixelCNN: masked convolutions
-
-
-def causal_mask(kernel_size: int, mask_type: str) -> torch.Tensor:
-    """(k, k) of 0/1: 1 where a masked kernel may look. Rows above the centre, and the pixels left of the
-    centre; mask 'A' hides the centre pixel itself (first layer), mask 'B' keeps it (later layers)."""
-    centre = kernel_size // 2
-    mask = torch.ones(kernel_size, kernel_size)  # (k, k)
-    mask[centre, centre + (mask_type == "B"):] = 0  # the centre row: the pixel itself (A) and the right
-    mask[centre + 1:] = 0  # every row below
-    return mask
-
-
-def mask_picture(kernel_size: int, mask_type: str) -> torch.Tensor:
-    """(3, k, k) RGB picture of a mask: blue where the kernel looks, black where it is zeroed, and the centre
-    (the pixel being predicted) red when hidden (mask A) or violet when kept (mask B)."""
-    mask = causal_mask(kernel_size, mask_type)  # (k, k)
-    blue, black = torch.tensor([0.20, 0.60, 0.86]), torch.tensor([0.07, 0.07, 0.07])
-    picture = torch.where(mask[..., None] > 0, blue, black)  # (k, k, 3)
-    centre = kernel_size // 2
-    picture[centre, centre] = torch.tensor([0.61, 0.35, 0.71]) if mask_type == "B" else torch.tensor([0.91, 0.30, 0.24])
-    return picture.permute(2, 0, 1)  # (3, k, k)
-
-
-class MaskedConv2d(nn.Conv2d):
-    """A k x k convolution whose weights on the current row right of the centre (and on every row below) are
-    zeroed, so an output pixel only sees input pixels before it in raster order."""
-
-    def __init__(self, mask_type: str, in_channels: int, out_channels: int, kernel_size: int):
-        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-        self.register_buffer("mask", causal_mask(kernel_size, mask_type)[None, None], persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+# Plain PixelCNN: masked convolutions (genlab/models/autoregressive/masks.py)
 
 
 class ResidualBlock(nn.Module):
@@ -169,7 +130,7 @@ class GatedLayer(nn.Module):
     """One gated layer. The vertical stack's kernel covers the k//2 rows above and the current row (k wide);
     the horizontal stack's kernel covers the k//2 pixels to the left and the pixel itself (mask B), or only the
     pixels to the left in the first layer (mask A). The vertical features, shifted down one row, are added to
-    the horizontal stack, so a pixel sees every row above without a blind spot. (genlab/sampling.py computes
+    the horizontal stack, so a pixel sees every row above without a blind spot. (pixelcnn_fast.py computes
     the same layer a row or a pixel at a time.)"""
 
     def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool, num_classes: int):
@@ -214,7 +175,10 @@ class GatedLayer(nn.Module):
 # The model
 
 
-class PixelCNN(nn.Module):
+class PixelCNN(Model):
+    default_lr = 1e-3
+    clip_grad_norm = 1.0
+
     def __init__(self, config: PixelCNNConfig):
         super().__init__()
         self.config = c = config
@@ -304,11 +268,23 @@ class PixelCNN(nn.Module):
         """log p(x) (or log p(x | y)) per image, (N,), in nats: the sum of the per-pixel conditionals."""
         return self.pixel_log_probs(x, label).sum((1, 2))
 
-    # -- the protocol the trainer and pages use ------------------------------------------------------------
-    def make_optimizers(self, lr: float = 1e-3) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+    # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
+    @property
+    def logit_channels(self) -> int:
+        """Logits per pixel: 1 (Bernoulli) or 256 (softmax)."""
+        return 1 if self.config.output == "bernoulli" else 256
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
+    def describe(self) -> str:
+        c = self.config
+        levels = "black or white (Bernoulli)" if c.output == "bernoulli" else "one of 256 grey levels (softmax)"
+        return (f"{c.variant.capitalize()} PixelCNN, {c.layers + 1} layers of {c.channels} channels; each pixel is "
+                f"{levels}; {'class-conditional' if self.conditional else 'unconditional'}.")
+
+    def fast_steps(self, setup):
+        """The fast sampler's per-pixel work (pixelcnn_fast.py): cached activations (gated) or a band of rows."""
+        return (GatedCacheSteps if self.config.variant == "gated" else RowBandSteps)(self, setup)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         label = None
         if self.conditional:  # some images are shown without their label: the model also learns p(x)
             drop = torch.rand(len(y), device=y.device) < self.config.label_dropout  # (N,)
@@ -316,18 +292,14 @@ class PixelCNN(nn.Module):
         nll = -self.log_prob(x, label)  # (N,) nats per image
         dims = x[0].numel()
         loss = nll.mean() / dims  # nats per dimension: the scale does not depend on the image size
-        optimizers["model"].zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.parameters(), 1.0)
-        optimizers["model"].step()
-        return {"loss": nll.mean().item(), "bits_per_dim": loss.item() / math.log(2)}
+        return loss, {"loss": nll.mean().item(), "bits_per_dim": loss.item() / math.log(2)}
 
     @torch.inference_mode()
     def sample(self, n: int, generator: int | torch.Generator | None = None, label=None,
                temperature: float = 1.0) -> torch.Tensor:
         """n images drawn pixel by pixel (the fast sampler): (n, 1, H, W) in [0, 1]; a class-conditional model
         draws from p(x | label), or from p(x) when no label is given."""
-        from genlab.sampling import fast_sample
+        from genlab.models.autoregressive.sampling import fast_sample  # the samplers know no architecture
 
         return fast_sample(self, n, generator=generator, label=label, temperature=temperature).images
 
@@ -346,29 +318,11 @@ PIXELCNN_KIND = register_kind(ModelKind(
     config_cls=PixelCNNConfig, model_cls=PixelCNN,
     paper="van den Oord et al. 2016, Pixel Recurrent Neural Networks; van den Oord et al. 2016, Conditional "
           "Image Generation with PixelCNN Decoders",
+    capabilities=frozenset({SAMPLES, AUTOREGRESSIVE, CONDITIONAL}), likelihood=EXACT, likelihood_metric="nll",
+    discretisation=lambda config: ("binarized pixels (threshold 0.5)" if config.output == "bernoulli"
+                                   else "256 grey levels"),
+    loss_labels={"loss": "−log p(x)", "nll": "−log p(x)", "bits_per_dim": "bits per dimension"},
+    curve_note="Bits per dimension: the exact −log₂ p(x) divided by the number of pixels; lower means the model "
+               "finds the images more likely.",
+    sample_batch=64, slow_sampler=True, lesson=4,
 ))
-
-
-def receptive_field(model: PixelCNN, row: int, col: int, trials: int = 3) -> torch.Tensor:
-    """(H, W) bool: the input pixels that reach the output at (row, col), found by back-propagating from that
-    output to random inputs (a gradient that is not zero means the pixel is seen). The model is not changed."""
-    size = model.config.image_size
-    seen = torch.zeros(size, size, dtype=torch.bool)
-    generator = torch.Generator().manual_seed(0)
-    with torch.enable_grad():
-        for _ in range(trials):
-            x = torch.rand(1, 1, size, size, generator=generator).to(model.device).requires_grad_(True)
-            (grad,) = torch.autograd.grad(model.logits(x)[0, :, row, col].sum(), x)  # (1, 1, H, W)
-            seen |= grad[0, 0].cpu() != 0
-    return seen
-
-
-def receptive_field_picture(model: PixelCNN, row: int, col: int) -> torch.Tensor:
-    """(H, W) codes for a picture of what pixel (row, col) sees: 0 a later pixel (hidden by the masks),
-    1 an earlier pixel it does not see (a blind spot, or out of the layers' reach), 2 an earlier pixel it sees,
-    3 the pixel itself."""
-    size = model.config.image_size
-    earlier = (torch.arange(size * size) < row * size + col).view(size, size)  # (H, W) bool
-    picture = earlier.long() * (1 + receptive_field(model, row, col).long())
-    picture[row, col] = 3
-    return picture

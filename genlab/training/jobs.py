@@ -1,11 +1,11 @@
 """Background training jobs, shared by every browser session of one server.
 
 A JobManager (one per server process; the Train page keeps it in st.cache_resource) owns the jobs. Each job
-runs genlab.train.Trainer in a thread of the server process and publishes, under a lock, what a page shows:
+runs the one training recipe (genlab.training.run) in a thread of the server process and publishes, under a lock, what a page shows:
 state, step, epoch, losses (a bounded history), images per second, ETA, the latest sample grid (fixed seed,
 so consecutive frames are comparable), held-out metrics, the latent means of a fixed test batch for a model
 with a 2-D code, and the error if it failed. The grid, latent map and held-out metrics are drawn beside the
-training thread, from a copy of the weights (genlab.job_extras). Pages only read a job (`manager.view(job_id)`),
+training thread, from a copy of the weights (genlab.training.live). Pages only read a job (`manager.view(job_id)`),
 so reloading, switching pages or a second browser never stops, restarts or duplicates it.
 
 A job stops on a flag checked between steps. A finished or stopped job saves a checkpoint (atomically, with
@@ -17,38 +17,37 @@ wait in a queue and say so.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import datetime
 import logging
 import math
 import os
-import shlex
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from genlab.checkpoints import CheckpointError, load_checkpoint, read_card, save_checkpoint, user_checkpoint_dir
-from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
-from genlab.device import describe_device, pick_device
-from genlab.job_extras import Frame, LatentMap, LiveExtras
-from genlab.metrics import nats_to_bits_per_dim
+from genlab.checkpoints import CheckpointError, read_card, user_checkpoint_dir
+from genlab.data import DATASETS, DatasetMissing
+from genlab.device import pick_device
 from genlab.models import KINDS, get_kind
-from genlab.train import NonFiniteLoss, Trainer, TrainEvent, TrainSettings, evaluate_model
+from genlab.models.base import with_bits_per_dim
+from genlab.training.live import Frame, LatentMap, LiveExtras
+from genlab.training.loss_history import LossHistory
+from genlab.training.run import RunSpec, TrainingRun, build_config
+from genlab.training.trainer import TrainEvent
 
 log = logging.getLogger(__name__)
 if not log.handlers:  # a line per job start, end and minute in the server's terminal
     _handler = logging.StreamHandler()
-    _handler.setFormatter(logging.Formatter("%(asctime)s genlab.jobs %(message)s"))
+    _handler.setFormatter(logging.Formatter("%(asctime)s genlab.training.jobs %(message)s"))
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
 
 ACTIVE_STATES = ("queued", "running", "stopping")
 FINISHED_STATES = ("done", "failed", "cancelled")
-NLL_METRICS = ("neg_elbo", "nll")  # nats per image: also reported in bits per dimension
 KEEP_FINISHED = 50  # finished jobs remembered by the manager
 LOG_EVERY_S = 60  # a progress line in the server's terminal this often
 
@@ -58,59 +57,9 @@ class JobError(ValueError):
 
 
 @dataclass
-class JobSpec:
-    """What to train. `config` holds config fields to change; the image shape always comes from the data."""
-    kind: str
-    dataset: str
-    config: dict = field(default_factory=dict)
-    epochs: float | None = None  # passes over the training split...
-    minutes: float | None = 1.0  # ...or a time limit (or both: whichever comes first)
-    batch_size: int = 128
-    lr: float | None = None  # None: the model's default (or the checkpoint's, when resuming)
-    seed: int = 0
-    resume_from: str | None = None  # a checkpoint: weights, optimiser state and step count carry on
-    title: str | None = None
-
-    def settings(self) -> TrainSettings:
-        return TrainSettings(epochs=self.epochs, max_seconds=self.minutes * 60 if self.minutes else None,
-                             batch_size=self.batch_size, lr=self.lr, seed=self.seed, sample_every_s=0)
-
-
-class LossHistory:
-    """Losses per step, averaged over buckets of steps that double in size whenever the history reaches
-    2 * max_points, so a long run keeps at most that many points and the curves keep their shape."""
-
-    def __init__(self, max_points: int = 1000):
-        self.max_points = max_points
-        self.bucket = 1  # steps averaged into one point
-        self.steps: list[int] = []
-        self.values: dict[str, list[float]] = {}
-        self._sums: dict[str, float] = {}
-        self._count = 0
-
-    def add(self, step: int, losses: dict[str, float]) -> None:
-        for key, value in losses.items():
-            self._sums[key] = self._sums.get(key, 0.0) + value
-        self._count += 1
-        if self._count < self.bucket:
-            return
-        self.steps.append(step)
-        for key in list(self.values) + [k for k in self._sums if k not in self.values]:  # keep the model's order
-            column = self.values.setdefault(key, [math.nan] * (len(self.steps) - 1))
-            column.append(self._sums.get(key, math.nan) / self._count)
-        self._sums, self._count = {}, 0
-        if len(self.steps) >= 2 * self.max_points:
-            self._halve()
-
-    def _halve(self) -> None:
-        """Merge neighbouring points: each new point is the mean of two and sits at the later step."""
-        self.steps = self.steps[1::2]
-        for key, column in self.values.items():
-            self.values[key] = [(a + b) / 2 for a, b in zip(column[0::2], column[1::2])]
-        self.bucket *= 2
-
-    def snapshot(self) -> tuple[list[int], dict[str, list[float]]]:
-        return list(self.steps), {key: list(column) for key, column in self.values.items()}
+class JobSpec(RunSpec):
+    """A run asked for on the Train page (genlab.training.run.RunSpec); by default a minute long."""
+    minutes: float | None = 1.0
 
 
 @dataclass(frozen=True)
@@ -339,7 +288,7 @@ class JobManager:
                 raise JobError(f"That checkpoint holds a {card['kind']} model, not a {spec.kind}.")
         else:
             try:
-                build_config(spec, DATASETS[spec.dataset].image_shape)
+                build_config(spec.kind, spec.config, DATASETS[spec.dataset].image_shape)
             except (TypeError, ValueError) as e:
                 raise JobError(f"Check the model settings: {e}.") from None
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -397,24 +346,8 @@ def _one_sentence(error: Exception) -> str:
     return f"Training failed with an unexpected {type(error).__name__} ({detail})."
 
 
-def build_config(spec: JobSpec, image_shape: tuple[int, ...]):
-    """The model config: the kind's defaults, the requested changes, and the dataset's image shape."""
-    kind = get_kind(spec.kind)
-    names = {f.name for f in dataclasses.fields(kind.config_cls)}
-    shape = {"image_channels": image_shape[0], "image_size": image_shape[-1]}
-    return kind.config_cls(**{**{k: v for k, v in shape.items() if k in names}, **spec.config})
-
-
-@dataclass
-class _Before:
-    """What a resumed checkpoint had already done."""
-    steps: int = 0
-    epochs: float = 0.0
-    wall_time_s: float = 0.0
-
-
 class JobRun:
-    """One job's work in its thread: load, build or resume, train with live extras, evaluate, save."""
+    """One job's work in its thread: the one training recipe (genlab.training.run), with live extras."""
 
     def __init__(self, job: Job, device: torch.device):
         self.job, self.spec, self.device = job, job.spec, device
@@ -422,68 +355,30 @@ class JobRun:
 
     def execute(self) -> None:
         job, spec = self.job, self.spec
-        train_set, test_set = load_dataset(spec.dataset, "train"), load_dataset(spec.dataset, "test")
-        self.model, optimizers, before = self._build(train_set)
-        self.test_set = test_set
-        trainer = Trainer(self.model, train_set, spec.settings(), device=self.device, optimizers=optimizers,
-                          callbacks=[self._on_event], stop=job.stop_event, start_step=before.steps)
-        job.set(step=before.steps, start_step=before.steps, phase="training")
+        run = TrainingRun(spec, job.checkpoint_path, self.device, command=spec.command_line(job.checkpoint_path),
+                          card_extra={"title": job.title, "trained_in": f"the genlab Train page (job {job.id})"},
+                          callbacks=[self._on_event], stop=job.stop_event)
+        run.prepare()
+        self.model, self.test_set, self.kind = run.model, run.test_set, get_kind(spec.kind)
+        job.set(step=run.before.steps, start_step=run.before.steps, phase="training")
         log.info("job %d: training %s on %s (%s, %d CPU threads)", job.id, spec.kind, spec.dataset, self.device,
                  torch.get_num_threads())
-        self.extras = LiveExtras(self.model, test_set, self.device, self._publish)  # grids beside training
-        failure = None
+        self.extras = LiveExtras(self.model, run.test_set, self.device, self._publish)  # grids beside training
         try:
-            self.extras.draw_now(before.steps)  # the first frame: what the untrained (or resumed) model makes
-            started = time.perf_counter()
-            try:
-                trainer.run()
-            except NonFiniteLoss as e:  # the trainer has put the last good weights back
-                failure = str(e)
-            wall = time.perf_counter() - started
-            if trainer.step > before.steps:
-                self.extras.draw_now(trainer.step)  # the final frame
+            self.extras.draw_now(run.before.steps)  # the first frame: what the untrained (or resumed) model makes
+            failure = run.train()  # a NaN loss: the trainer has put the last good weights back
+            if run.steps_done:
+                self.extras.draw_now(run.trainer.step)  # the final frame
         finally:
             self.extras.close()
-        if trainer.step == before.steps:
+        if not run.steps_done:
             job.set(state="done" if failure is None else "failed", phase="stopped before the first step",
                     error=failure)
             return
-        if failure is None:
-            job.set(phase="measuring the test split")
-            metrics = evaluate_model(self.model, test_set, self.device) if hasattr(self.model, "evaluate") else {}
-        else:
-            metrics = {}
-        job.set(phase="saving the checkpoint")
-        finite = all(torch.isfinite(t).all() for o in trainer.optimizers.values()
-                     for state in o.state.values() for t in state.values() if torch.is_tensor(t))
-        card = self._card(trainer, train_set, test_set, before, wall, metrics, failure)
-        save_checkpoint(job.checkpoint_path, self.model, spec.kind, card,
-                        optimizers=trainer.optimizers if finite else None)
+        run.finish(on_phase=lambda text: job.set(phase=text))
         job.set(checkpoint=str(job.checkpoint_path), state="done" if failure is None else "failed",
                 phase="saved" if failure is None else "stopped: the loss was not finite", error=failure)
-        log.info("job %d: saved %s after %d steps", job.id, job.checkpoint_path, trainer.step)
-
-    def _build(self, train_set: ImageDataset):
-        spec, kind = self.spec, get_kind(self.spec.kind)
-        if not spec.resume_from:
-            model = kind.build(build_config(spec, train_set.image_shape)).to(self.device)
-            return model, None, _Before()
-        previous = load_checkpoint(spec.resume_from, device=self.device, expect_kind=spec.kind)
-        model = previous.model.train()
-        shape = (model.config.image_channels, model.config.image_size, model.config.image_size)
-        if tuple(train_set.image_shape) != shape:
-            raise JobError(f"That checkpoint makes {shape[1]}x{shape[2]} images with {shape[0]} channel(s), but "
-                           f"{spec.dataset} has {train_set.image_shape[1]}x{train_set.image_shape[2]} with "
-                           f"{train_set.image_shape[0]}.")
-        optimizers = model.make_optimizers()
-        previous.restore_optimizers(optimizers)  # Adam's moments and step counts carry on
-        if spec.lr:
-            for optimizer in optimizers.values():
-                for group in optimizer.param_groups:
-                    group["lr"] = spec.lr
-        card = previous.card
-        return model, optimizers, _Before(int(card.get("steps", 0)), float(card.get("epochs", 0.0)),
-                                          float(card.get("wall_time_s", 0.0)))
+        log.info("job %d: saved %s after %d steps", job.id, job.checkpoint_path, run.trainer.step)
 
     # -- while training ------------------------------------------------------------------------------------
     def _on_event(self, event: TrainEvent) -> None:
@@ -497,56 +392,9 @@ class JobRun:
         self.extras.offer(event.step)
 
     def _publish(self, frame: Frame) -> None:
-        """A new frame from genlab.job_extras (usually from its drawing thread) becomes what the pages show."""
+        """A new frame from genlab.training.live (usually from its drawing thread) becomes what the pages show."""
         self.job.set(grid_png=frame.grid_png, grid_step=frame.step,
                      **({"latent": frame.latent} if frame.latent is not None else {}))
         if frame.held_out:
-            self.job.record_held_out(frame.step, with_bits_per_dim(frame.held_out, self.test_set.images[0].numel()))
-
-    # -- at the end -----------------------------------------------------------------------------------------
-    def _card(self, trainer: Trainer, train_set, test_set, before: _Before, wall: float, metrics: dict,
-              failure: str | None) -> dict:
-        spec = self.spec
-        steps_per_epoch = math.ceil(len(train_set) / spec.batch_size)
-        first = next(iter(trainer.optimizers.values()))
-        card = {
-            "title": self.job.title, "dataset": spec.dataset, "train_split": "train", "eval_split": "test",
-            "train_source": train_set.source, "eval_source": test_set.source,
-            "image_shape": list(train_set.image_shape), "class_names": train_set.class_names,
-            "steps": trainer.step,
-            "epochs": round(before.epochs + (trainer.step - before.steps) / steps_per_epoch, 3),
-            "batch_size": spec.batch_size, "lr": first.param_groups[0]["lr"], "seed": spec.seed,
-            "wall_time_s": round(before.wall_time_s + wall, 1), "device": describe_device(self.device),
-            "metrics": {k: round(v, 4) for k, v in with_bits_per_dim(metrics, test_set.images[0].numel()).items()},
-            "command": cli_command(spec, self.job.checkpoint_path),
-            "trained_in": f"the genlab Train page (job {self.job.id})",
-            "stopped_early": self.job.stop_event.is_set(),
-        }
-        if spec.resume_from:
-            card["resumed_from"] = Path(spec.resume_from).name
-        if failure:
-            card["note"] = failure
-        return card
-
-
-def with_bits_per_dim(metrics: dict[str, float], dims: int) -> dict[str, float]:
-    """Add `<name>_bits_per_dim` for every negative log-likelihood (or bound) given in nats per image."""
-    extra = {f"{k}_bits_per_dim": nats_to_bits_per_dim(v, dims) for k, v in metrics.items() if k in NLL_METRICS}
-    return {**metrics, **extra}
-
-
-def cli_command(spec: JobSpec, out: Path) -> str:
-    """The equivalent command line, recorded in the model card."""
-    parts = ["python", "-m", "genlab", "train", spec.kind, "--dataset", spec.dataset]
-    for name, value in spec.config.items():
-        parts += ["--" + name.replace("_", "-"), str(value)]
-    if spec.epochs:
-        parts += ["--epochs", f"{spec.epochs:g}"]
-    if spec.minutes:
-        parts += ["--minutes", f"{spec.minutes:g}"]
-    parts += ["--batch-size", str(spec.batch_size), "--seed", str(spec.seed)]
-    if spec.lr:
-        parts += ["--lr", f"{spec.lr:g}"]
-    if spec.resume_from:
-        parts += ["--resume", str(spec.resume_from)]
-    return shlex.join(parts + ["--out", str(out)])
+            self.job.record_held_out(frame.step, with_bits_per_dim(frame.held_out, self.test_set.images[0].numel(),
+                                                                   self.kind.likelihood_metric))

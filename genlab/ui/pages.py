@@ -1,0 +1,41 @@
+"""The one table of the app's pages: app.py builds the navigation from it, the home page lists it, and the Train
+page links a finished run to the page that can show it. A page that shows a capability lists every kind with it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlab.models import AUTOREGRESSIVE, GENERATOR, LATENT, ModelKind
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str  # relative to the repository root
+    title: str
+    icon: str
+    line: str  # one line for the home page
+    shows: str | None = None  # the capability whose models this page explores
+
+
+HOME = PageInfo("pages/home.py", "Home", "🧪", "What each page does, which models and datasets are ready.")
+PAGES = [
+    HOME,
+    PageInfo("pages/1_VAE_explorer.py", "VAE explorer", "🗺️",
+             "Drag a point through a VAE's latent space and watch the decoded image follow; encode your own drawing.",
+             LATENT),
+    PageInfo("pages/2_GAN_arithmetic.py", "GAN arithmetic", "➕",
+             "Add and subtract a generator's latent vectors, as in the DCGAN paper's famous figure.", GENERATOR),
+    PageInfo("pages/3_PixelCNN.py", "PixelCNN", "🧩",
+             "Hide part of an image and let an autoregressive model imagine several endings, pixel by pixel.",
+             AUTOREGRESSIVE),
+    PageInfo("pages/4_Train.py", "Train", "🏋️", "Train a small model live and watch its losses and samples improve."),
+    PageInfo("pages/5_Compare.py", "Compare", "⚖️",
+             "Put the model families side by side: samples, likelihoods and quality metrics on the same data."),
+    PageInfo("pages/6_GAN_playground.py", "GAN playground", "🎯",
+             "Watch a generator and a discriminator play the minimax game on 2-D points."),
+]
+
+
+def explorer_for(kind: ModelKind) -> PageInfo | None:
+    """The first page that explores a capability this kind has (None: only Train and Compare show it)."""
+    return next((page for page in PAGES if page.shows and kind.can(page.shows)), None)
