@@ -3,7 +3,7 @@
 The command line (`python -m genlab train`) and the Train page's background jobs (genlab/training/jobs.py) are
 two thin callers of `TrainingRun`, so a checkpoint made either way is made the same way:
 
-    run = TrainingRun(RunSpec("vae", "fashion-mnist", minutes=1), out="x.safetensors", command="...")
+    run = TrainingRun(RunSpec(kind_name, "fashion-mnist", minutes=1), out="x.safetensors", command="...")
     run.prepare()       # load the data; build the model, or resume one (its weights, optimiser and step count)
     failure = run.train()  # None, or the sentence that stopped it (a NaN loss: the last good weights are kept)
     card = run.finish()    # evaluate on the test split (unless it failed), write the card, save atomically

@@ -2,7 +2,7 @@
 stalling the server: every browser session's script runs in the same process, and a few CPU-heavy requests at
 the same time only make each of them slower (and the light ones, like a slider, wait behind them).
 
-    with take_turn("pixelcnn", "completions"):
+    with take_turn("autoregressive", "completions"):
         result = complete(...)
 
 A request that has to wait shows how many are ahead of it, and it checks about twice a second whether its
