@@ -49,7 +49,7 @@ class ModelKind:
     likelihood: str = NO_LIKELIHOOD  # EXACT, BOUND (a lower bound on log p(x)) or NO_LIKELIHOOD
     likelihood_metric: str | None = None  # the key of `evaluate` that holds -log p(x) (or its bound), nats/image
     discretisation: str | Callable[[Any], str] = ""  # on which data the likelihood is measured (may use config)
-    loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step keys -> chart titles
+    loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step and evaluate keys -> titles
     panels_together: tuple[tuple[str, ...], ...] = ()  # losses drawn on one chart of the Train page
     curve_note: str = ""  # one sentence under the Train page's curves
     sample_batch: int = 500  # images per `sample` call when metrics draw thousands

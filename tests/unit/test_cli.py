@@ -40,6 +40,23 @@ def test_train_eval_sample_round_trip(tmp_path):
     assert read_card(out)["steps"] == 5
 
 
+def test_resuming_with_a_new_learning_rate_uses_it_and_the_card_says_so(tmp_path):
+    out = tmp_path / "tiny.safetensors"
+    first = genlab("train", "vae", "--dataset", "shapes", "--steps", "2", "--batch-size", "16", "--latent-dim", "2",
+                   "--width", "4", "--hidden", "16", "--lr", "0.01", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert read_card(out)["lr"] == 0.01 and read_card(out)["optimizers"]["model"]["param_groups"][0]["lr"] == 0.01
+
+    resumed = genlab("train", "vae", "--dataset", "shapes", "--steps", "2", "--batch-size", "16", "--lr", "0.0003",
+                     "--resume", str(out), "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    card = read_card(out)
+    assert card["steps"] == 4
+    assert card["lr"] == 0.0003  # the rate asked for now, not the checkpoint's 0.01
+    assert card["optimizers"]["model"]["param_groups"][0]["lr"] == 0.0003  # and the optimiser really used it
+    assert "--lr 0.0003" in card["command"] and "--resume" in card["command"]
+
+
 def test_bad_input_gets_one_line_not_a_traceback(tmp_path):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a checkpoint at all")

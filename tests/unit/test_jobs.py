@@ -97,6 +97,20 @@ def test_resume_keeps_the_optimizer_state_and_the_step_count(manager):
     assert resumed.model.config.latent_dim == 2  # the checkpoint's own config, not the default
 
 
+def test_a_resumed_job_trains_with_the_new_learning_rate_and_the_card_says_so(manager):
+    first = manager.submit(tiny_spec(epochs=1, lr=0.01))
+    assert first.finished.wait(120)
+    path = manager.view(first.id).checkpoint
+    assert load_checkpoint(path).card["lr"] == 0.01
+
+    second = manager.submit(tiny_spec(epochs=1, config={}, lr=0.0003, resume_from=path))
+    assert second.finished.wait(120)
+    resumed = load_checkpoint(manager.view(second.id).checkpoint)
+    assert resumed.card["lr"] == 0.0003 and resumed.card["steps"] == 16
+    assert resumed.card["optimizers"]["model"]["param_groups"][0]["lr"] == 0.0003
+    assert "--lr 0.0003" in resumed.card["command"]
+
+
 def test_resume_refuses_a_checkpoint_of_another_kind(manager):
     first = manager.submit(tiny_spec(epochs=0.25))
     assert first.finished.wait(120)
