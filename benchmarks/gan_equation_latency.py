@@ -21,10 +21,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab.explore import arithmetic as eqs  # noqa: E402
-from genlab.models.loading import load_checkpoint  # noqa: E402
 from genlab.device import describe_device, pick_device  # noqa: E402
+from genlab.explore import arithmetic as eqs  # noqa: E402
 from genlab.images import png_bytes, to_pil  # noqa: E402
+from genlab.models.loading import load_checkpoint  # noqa: E402
 
 GROUPS = {"A": [0, 1, 2], "B": [3, 4, 5], "C": [6, 7, 8]}
 

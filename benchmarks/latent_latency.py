@@ -52,8 +52,8 @@ def timed(fn, repeats: int, device: torch.device) -> tuple[float, float]:
 
 
 def decode_times(path: Path, device: torch.device) -> tuple[tuple[float, float], tuple[float, float]]:
-    from genlab.models.loading import load_checkpoint
     from genlab.explore.latent_space import decode, decode_grid
+    from genlab.models.loading import load_checkpoint
 
     model = load_checkpoint(path, device=device, expect_kind="vae").model
     z = torch.zeros(1, model.config.latent_dim)

@@ -25,10 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genlab.models.loading import load_checkpoint  # noqa: E402
 from genlab.data import DatasetMissing, load_dataset  # noqa: E402
 from genlab.device import describe_device, pick_device  # noqa: E402
 from genlab.models.autoregressive.sampling import fast_sample, hide_mask, naive_sample  # noqa: E402
+from genlab.models.loading import load_checkpoint  # noqa: E402
 
 
 def timed(function) -> tuple[float, object]:

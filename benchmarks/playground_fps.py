@@ -31,7 +31,6 @@ import torch  # noqa: E402
 
 from genlab.playground.data import toy_dataset  # noqa: E402
 from genlab.playground.gan import ToyGAN, ToyGANConfig, count_modes, one_thread  # noqa: E402
-
 from live_app import chromium, cpu_seconds, descendants, streamlit_server  # noqa: E402
 
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import torch
 
 from genlab.checkpoints import CheckpointError
-from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetMissing, load_dataset
 from genlab.device import describe_device, pick_device
-from genlab.models import KINDS, choices, get_kind
+from genlab.models import AUTOREGRESSIVE, CONDITIONAL, KINDS, choices, get_kind
+from genlab.models.base import evaluate_model, learning_rate, nats_to_bits_per_dim
+from genlab.models.loading import load_checkpoint
 from genlab.training.run import RunSpec, TrainingRun
 from genlab.training.trainer import NonFiniteLoss
-from genlab.models.base import evaluate_model, learning_rate, nats_to_bits_per_dim
 
 LIKELIHOOD_WORDS = {"exact": "test negative log-likelihood", "bound": "test negative ELBO"}
 
@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per one-pass model")
     evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
                           help="with --all: samples per slow (autoregressive or iterative) model")
+    evaluate.add_argument("--agreement", type=int, default=0, metavar="N",
+                          help="also ask the dataset's shipped classifier about N class-conditional samples and N "
+                               "completions of bottom halves (autoregressive models)")
+    evaluate.add_argument("--seed", type=int, default=0, help="with --agreement: the sampling seed")
     evaluate.add_argument("--device", default=None)
 
     sample = commands.add_parser("sample", help="save a grid of samples as PNG")
@@ -150,12 +154,33 @@ def run_eval(args) -> int:
     if not metrics:
         print("this model has no likelihood to evaluate (an implicit model)")
     print_metrics(metrics, test_set.images[0].numel(), dataset_name, get_kind(checkpoint.kind))
+    if args.agreement:
+        print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.seed, device)
     return 0
 
 
+def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, device) -> None:
+    """What the dataset's shipped classifier makes of the model's class-conditional samples and completions."""
+    from genlab.evaluation.class_agreement import completion_agreement, conditional_sample_accuracy
+    from genlab.evaluation.compare import load_reference
+
+    model, kind = checkpoint.model, get_kind(checkpoint.kind)
+    classifier = load_reference(dataset_name, device).classifier
+    chance = 1 / len(test_set.class_names)
+    if kind.can(CONDITIONAL) and model.config.num_classes:
+        result = conditional_sample_accuracy(model, classifier, n, seed)
+        print(f"class-conditional samples: the classifier gives the class asked for to {result.accuracy:.1%} of "
+              f"{n} (chance {chance:.0%}); per class " + ", ".join(f"{a:.0%}" for a in result.per_class))
+    if kind.can(AUTOREGRESSIVE):
+        result = completion_agreement(model, classifier, test_set, n, seed)
+        print(f"completing the bottom half of the first {n} test images: the classifier gives the original's class "
+              f"to {result.completed:.1%} of the completions, {result.bare:.1%} of the bare top halves (floor) and "
+              f"{result.original:.1%} of the originals (ceiling)")
+
+
 def run_eval_all(args) -> int:
-    from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value, generative_checkpoints,
-                                load_reference, noise_row, real_data_row)
+    from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value,
+                                           generative_checkpoints, load_reference, noise_row, real_data_row)
 
     if not args.dataset:
         raise ValueError("--all needs --dataset, e.g. --dataset fashion-mnist")

@@ -1,13 +1,13 @@
 """VAE explorer: a pretrained variational autoencoder's latent space, to look at, drag through and encode into.
 
-The tabs live in genlab/ui/vae_explorer.py (widgets and cached decodes) and genlab/explore/latent_space.py (the maths).
+The tabs live in genlab/ui/latent_explorer.py (widgets and cached decodes) and genlab/explore/latent_space.py (the maths).
 """
 import streamlit as st
 
 from genlab.checkpoints import CheckpointError
 from genlab.data import DatasetMissing
 from genlab.models import LATENT
-from genlab.ui import vae_explorer
+from genlab.ui import latent_explorer
 from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
 
 st.title("VAE explorer")
@@ -33,7 +33,7 @@ if info is None:
     st.stop()
 
 try:
-    explorer = vae_explorer.open_explorer(info)
+    explorer = latent_explorer.open_explorer(info)
 except (CheckpointError, DatasetMissing, ValueError) as error:
     show_error(error)
     st.stop()
@@ -41,8 +41,8 @@ with picker:
     model_card(explorer.checkpoint)
 
 # Lazy tabs: only the open tab runs; the open tab is in the URL (?tab=Latent+pad), handy for a lesson plan.
-tabs = st.tabs(list(vae_explorer.TABS), key="tab", bind="query-params")
-for tab, render in zip(tabs, vae_explorer.TABS.values()):
+tabs = st.tabs(list(latent_explorer.TABS), key="tab", bind="query-params")
+for tab, render in zip(tabs, latent_explorer.TABS.values()):
     if tab.open:
         with tab:
             render(explorer)

@@ -6,10 +6,10 @@ import random
 
 import streamlit as st
 
-from genlab.explore import arithmetic as eqs
 from genlab.checkpoints import CheckpointError
-from genlab.models import GENERATOR
+from genlab.explore import arithmetic as eqs
 from genlab.images import gif_bytes, grid, png_bytes, to_pil
+from genlab.models import GENERATOR
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
 
 st.title("GAN arithmetic")

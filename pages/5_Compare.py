@@ -6,9 +6,9 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from genlab.checkpoints import CheckpointError
-from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
-                            generative_checkpoints, load_reference, noise_row, real_data_row)
 from genlab.data import DATASETS, DatasetMissing
+from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
+                                       generative_checkpoints, load_reference, noise_row, real_data_row)
 from genlab.ui.busy import take_turn
 from genlab.ui.common import device, device_badge
 

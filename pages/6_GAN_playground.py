@@ -3,10 +3,11 @@ from dataclasses import fields
 
 import streamlit as st
 
-from genlab.playground import canvas as toy_canvas, plots as toy_plots
+from genlab.playground import canvas as toy_canvas
+from genlab.playground import plots as toy_plots
 from genlab.playground.data import PLANE, TOY_DATASETS, toy_dataset
-from genlab.playground.gan import LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density, \
-    mixture_log_likelihood, twin_config
+from genlab.playground.gan import (LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density,
+                                   mixture_log_likelihood, twin_config)
 
 FRAME_S = 0.1  # ask for a frame every 0.1 s; a slower frame simply delays the next one
 CHART_S = 1.0  # the loss charts redraw once a second while playing: a plotly redraw costs the browser far more

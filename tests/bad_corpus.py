@@ -57,9 +57,10 @@ class WritesAMarker:
 
 def tiny_vae_bytes(**card) -> bytes:
     """A real, valid genlab checkpoint of a tiny untrained VAE (a few kB)."""
+    from dataclasses import asdict as config_to_dict
+
     from safetensors.torch import save
 
-    from dataclasses import asdict as config_to_dict
     from genlab.models.vae import VAE, VAEConfig
     torch.manual_seed(0)
     model = VAE(VAEConfig.tiny())

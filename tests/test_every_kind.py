@@ -9,7 +9,8 @@ import torch
 
 from genlab.checkpoints import save_checkpoint
 from genlab.data import ImageDataset
-from genlab.models import KINDS, NO_LIKELIHOOD, SAMPLES
+from genlab.models import AUTOREGRESSIVE, KINDS, NO_LIKELIHOOD, SAMPLES
+from genlab.models.autoregressive.sampling import fast_sample, hide_mask, naive_sample
 from genlab.models.base import evaluate_model
 from genlab.models.loading import load_checkpoint
 
@@ -74,3 +75,44 @@ def test_kinds_with_a_likelihood_evaluate_it_in_nats_per_image(name):
     value = metrics[kind.likelihood_metric]
     assert math.isfinite(value) and value > 0  # -log p(x) of binary images is positive
     assert kind.data_discretisation(model.config)  # and the kind says on which data it is measured
+
+
+# -- autoregressive kinds: the ordering and the samplers -------------------------------------------------
+AUTOREGRESSIVE_NAMES = [n for n in KIND_NAMES if KINDS[n].can(AUTOREGRESSIVE)]
+
+
+@pytest.mark.parametrize("name", AUTOREGRESSIVE_NAMES)
+def test_no_conditional_sees_its_own_pixel_or_a_later_one(name):
+    """Causality by perturbation: changing pixels i, i+1, ... never changes the logits of pixel i."""
+    model = tiny_model(KINDS[name]).eval()
+    x, _ = batch(model, n=2)
+    size = model.config.image_size
+    g = torch.Generator().manual_seed(1)
+    with torch.inference_mode():
+        base = model.logits(x)  # (N, K, H, W)
+        for i in range(0, size * size, max(1, size * size // 7)):
+            changed = x.clone().view(2, -1)
+            changed[:, i:] = (torch.rand(2, size * size - i, generator=g) > 0.5).float()  # pixels >= i
+            after = model.logits(changed.view_as(x))
+            row, col = divmod(i, size)
+            assert torch.allclose(base[:, :, row, col], after[:, :, row, col], atol=1e-5), (name, i)
+            flat_before, flat_after = base.flatten(2)[:, :, :i], after.flatten(2)[:, :, :i]
+            assert torch.allclose(flat_before, flat_after, atol=1e-5), (name, i)  # and every earlier pixel
+
+
+@pytest.mark.parametrize("name", AUTOREGRESSIVE_NAMES)
+def test_the_fast_sampler_gives_the_naive_samplers_logits_and_images(name):
+    model = tiny_model(KINDS[name]).eval()
+    naive = naive_sample(model, 3, generator=5, keep_logits=True)
+    fast = fast_sample(model, 3, generator=5, keep_logits=True)
+    assert torch.allclose(naive.logits, fast.logits, atol=1e-4)
+    assert torch.equal(naive.images, fast.images)
+
+
+@pytest.mark.parametrize("name", AUTOREGRESSIVE_NAMES)
+def test_completion_keeps_the_known_pixels(name):
+    model = tiny_model(KINDS[name]).eval()
+    x, _ = batch(model, n=2)
+    known = hide_mask("bottom half", model.config.image_size)
+    done = fast_sample(model, partial=x, known=known, generator=3).images
+    assert torch.equal(done[:, :, known], model.quantize(x)[:, :, known])

@@ -19,14 +19,13 @@ import torch
 
 import genlab
 from genlab.checkpoints import CheckpointError, list_checkpoints
-from genlab.models.loading import load_checkpoint
 from genlab.data import ImageDataset, load_dataset
+from genlab.evaluation.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
+                                       nearest_training_images, precision_recall, predict_classes)
 from genlab.images import grid, png_bytes
-from genlab.evaluation.metrics import class_coverage, extract_features, fid_from_features, kid_from_features, nearest_training_images, precision_recall, predict_classes
-from genlab.models.base import nats_to_bits_per_dim
 from genlab.models import FEATURES, NO_LIKELIHOOD, SAMPLES, get_kind, kind_names_with
-from genlab.models.base import count_parameters
-from genlab.models.base import evaluate_model
+from genlab.models.base import count_parameters, evaluate_model, nats_to_bits_per_dim
+from genlab.models.loading import load_checkpoint
 
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
 LIKELIHOOD_WORDS = {"exact": "exact", "bound": "ELBO (lower bound on log p(x))"}

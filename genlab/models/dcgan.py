@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models import GENERATOR, check_choices, SAMPLES, ModelKind, register_kind
+from genlab.models import GENERATOR, SAMPLES, ModelKind, check_choices, register_kind
 from genlab.models.base import Model, as_generator
 
 LOSSES = ("non-saturating", "minimax")

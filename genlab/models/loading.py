@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoints import OPTIMIZER_PREFIX, CheckpointError, card_from_header, read_header, read_tensors, source_name
+from genlab.checkpoints import (OPTIMIZER_PREFIX, CheckpointError, card_from_header, read_header, read_tensors,
+                                source_name)
 from genlab.models import KINDS, NEEDS, get_kind
 
 

@@ -11,10 +11,10 @@ import streamlit as st
 import torch
 
 from genlab.checkpoints import CheckpointError, CheckpointInfo, list_checkpoints
-from genlab.models.loading import LoadedCheckpoint, load_checkpoint
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
 from genlab.models import NEEDS, get_kind, kind_names_with
+from genlab.models.loading import LoadedCheckpoint, load_checkpoint
 from genlab.ui.upload import checkpoint_uploader
 
 

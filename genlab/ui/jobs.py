@@ -16,9 +16,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from genlab.images import png_bytes
+from genlab.line_chart import Panel, Series, line_chart
 from genlab.models import get_kind
 from genlab.training.jobs import JobManager, JobView
-from genlab.line_chart import Panel, Series, line_chart
 from genlab.ui.pages import explorer_for
 
 REFRESH_S = 1.5

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from bad_corpus import BAD_DIR, MARKER_NAME, corpus
 from streamlit.testing.v1 import AppTest
 
-from bad_corpus import BAD_DIR, MARKER_NAME, corpus
 from genlab import checkpoints
 from genlab.checkpoints import save_checkpoint
 from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
@@ -72,7 +72,7 @@ def upload_each(at: AppTest, key: str, files, mime: str, accepted=("animated.gif
             assert_one_error_sentence(at, bad.name, bad.expect)
 
 
-def test_every_bad_checkpoint_in_the_vae_explorer_uploader_gets_one_sentence(tiny_models, user_checkpoint_dir):
+def test_every_bad_checkpoint_in_the_latent_explorer_uploader_gets_one_sentence(tiny_models, user_checkpoint_dir):
     at = AppTest.from_file(VAE_PAGE, default_timeout=180)
     run(at)
     upload_each(at, "vae_model_upload", CHECKPOINTS, "application/octet-stream", accepted=())

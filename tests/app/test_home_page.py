@@ -48,6 +48,6 @@ def test_home_shows_a_checkpoint_you_trained_and_a_damaged_one(user_checkpoint_d
     assert metric.startswith("unreadable:")
 
 
-def test_home_links_the_vae_explorer():
+def test_home_links_the_latent_explorer():
     at = open_home()
     assert any("VAE explorer" in link.proto.label for link in at.get("page_link"))

@@ -11,12 +11,14 @@ from streamlit.testing.v1 import AppTest
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints, save_checkpoint
 from genlab.data import DATASETS, FASHION_CLASSES, dataset_available
+from genlab.models import AUTOREGRESSIVE, kind_names_with
+from genlab.models.autoregressive.nade import NADE, NADEConfig
 from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
-SHIPPED = list_checkpoints(kind="pixelcnn", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
-TABS = ["Complete", "Watch it draw", "Surprise map", "Sample"]
+SHIPPED = list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE), folders=[(checkpoints.SHIPPED_DIR, "shipped")])
+TABS = ["Complete", "Watch it draw", "Surprise map", "Sample", "Parameters"]
 
 
 @pytest.fixture
@@ -135,6 +137,18 @@ def test_unconditional_and_class_conditional_sampling(tiny_pixelcnn):
     assert any("2 samples in" in c for c in image_captions(at))
 
 
+def test_the_parameter_count_of_a_table_against_the_models(tiny_pixelcnn):
+    at = open_page("Parameters")
+    table = at.dataframe[0].value
+    assert list(table["density"][:3]) == ["full joint table", "independent pixels", "first-order Markov chain"]
+    assert table["parameters"][1] == "784" and table["parameters"][2] == "1,567"
+    assert "tiny PixelCNN" in table["density"][3]
+    assert any("atoms in the observable universe" in c for c in captions(at))
+    at.slider(key="pcnn_count_n").set_value(10)
+    run(at)
+    assert at.dataframe[0].value["parameters"][0] == "1,023"
+
+
 def test_an_upload_that_is_not_an_image_gets_one_sentence(tiny_pixelcnn):
     at = open_page()
     at.radio(key="pcnn_source").set_value("Upload")
@@ -155,8 +169,29 @@ def test_an_upload_that_is_not_an_image_gets_one_sentence(tiny_pixelcnn):
     assert any("8 completions in" in c for c in captions(at))
 
 
-@pytest.mark.parametrize("info", SHIPPED, ids=[c.path.parent.name for c in SHIPPED])
-def test_every_shipped_pixelcnn_opens_on_every_tab(info):
+def test_a_nade_works_on_every_tab_with_its_own_context_note(tmp_path, monkeypatch, user_checkpoint_dir):
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    save_checkpoint(user_checkpoint_dir / "nade.safetensors", NADE(NADEConfig(hidden=8)), "nade",
+                    {"dataset": "shapes", "title": "tiny NADE"})
+    at = open_page()
+    assert "pcnn_class" not in [box.key for box in at.selectbox]  # unconditional: no class to pick
+    at.slider(key="pcnn_n").set_value(2)
+    at.button(key="pcnn_complete").click()
+    run(at)
+    _, result, _ = at.session_state["pcnn_completions"]
+    assert len(result.images) == 2
+    at.query_params["pcnn_tab"] = "Watch it draw"
+    run(at)
+    assert any("one hidden layer" in m.value for m in at.markdown)  # NADE's context, not a PixelCNN's masks
+    assert not any("mask A" in c for c in image_captions(at))
+    for tab in ("Surprise map", "Sample"):
+        at.query_params["pcnn_tab"] = tab
+        run(at)
+
+
+@pytest.mark.parametrize("info", SHIPPED, ids=[f"{c.path.parent.name}-{c.path.stem}" for c in SHIPPED])
+def test_every_shipped_autoregressive_model_opens_on_every_tab(info):
     if not dataset_available(info.dataset):
         pytest.skip(f"the {info.dataset} test images are not on this machine")
     at = open_page(model=f"{info.label} · {DATASETS[info.dataset].title}")

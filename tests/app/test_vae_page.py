@@ -12,7 +12,7 @@ from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints, save_checkpoint
 from genlab.data import DATASETS, dataset_available
 from genlab.models.vae import VAE, VAEConfig
-from genlab.ui.vae_explorer import TABS
+from genlab.ui.latent_explorer import TABS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "1_VAE_explorer.py")

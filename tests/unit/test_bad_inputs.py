@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from bad_corpus import BAD_DIR, ESCAPED_NAME, MARKER_NAME, corpus, deflate_zeros, write_corpus
 
-from bad_corpus import ESCAPED_NAME, MARKER_NAME, BAD_DIR, corpus, deflate_zeros, write_corpus
 from genlab.checkpoints import CheckpointError, list_checkpoints, read_card
-from genlab.models.loading import load_checkpoint
 from genlab.images import ImageInputError, read_user_image
 from genlab.models import KINDS, ModelKind
+from genlab.models.loading import load_checkpoint
 from genlab.models.vae import VAE, VAEConfig
 from genlab.ui.upload import save_uploaded_checkpoint
 from genlab.user_data import UserDataError, images_from_zip, register_zip

@@ -2,12 +2,12 @@ import pytest
 import torch
 
 from genlab.checkpoints import save_checkpoint
-from genlab.models.loading import load_checkpoint
 from genlab.data import ImageDataset
 from genlab.models import get_kind
-from genlab.models.dcgan import DCGAN, DCGANConfig
-from genlab.training.trainer import Trainer, TrainSettings
 from genlab.models.base import evaluate_model
+from genlab.models.dcgan import DCGAN, DCGANConfig
+from genlab.models.loading import load_checkpoint
+from genlab.training.trainer import Trainer, TrainSettings
 
 
 def batch(n=8, seed=0):

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from genlab.explore.arithmetic import (GALLERY_SIZE, VARIATION_SCALE, Equation, EquationError, equation_latents,
-                              interpolation_frames, make_gallery, random_direction,
-                              render_equation, walk_latents)
+                                       interpolation_frames, make_gallery, random_direction, render_equation,
+                                       walk_latents)
 from genlab.models.dcgan import DCGAN, DCGANConfig
 
 

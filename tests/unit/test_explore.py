@@ -80,7 +80,7 @@ def test_fit_drawing_centres_and_scales_the_ink_like_mnist():
     drawing[0, 2:8, 20:23] = 1.0  # a small stroke in the top right corner
     fitted = explore.fit_drawing(drawing, box=20)
     ink = fitted[0] > 0.05
-    rows, cols = ink.any(1).nonzero()[:, 0], ink.any(0).nonzero()[:, 0]
+    rows = ink.any(1).nonzero()[:, 0]
     assert rows[-1] - rows[0] + 1 == 20  # the tall side now spans the box
     ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
     mass = fitted[0].sum()

@@ -10,11 +10,11 @@ import torch
 
 from genlab import checkpoints
 from genlab.checkpoints import CheckpointError, CheckpointWriteError, list_checkpoints, save_checkpoint
-from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetSpec, ImageDataset
-from genlab.training.jobs import JobManager, JobSpec
 from genlab.models import KINDS, ModelKind
+from genlab.models.loading import load_checkpoint
 from genlab.models.vae import VAE, VAEConfig
+from genlab.training.jobs import JobManager, JobSpec
 
 TINY = {"latent_dim": 2, "width": 4, "hidden": 16}
 

@@ -5,11 +5,11 @@ import threading
 import pytest
 import torch
 
-from genlab.training import live as job_extras
 from genlab.data import ImageDataset
-from genlab.training.live import LiveExtras
 from genlab.models.dcgan import DCGAN, DCGANConfig
 from genlab.models.vae import VAE, VAEConfig
+from genlab.training import live as job_extras
+from genlab.training.live import LiveExtras
 
 
 def toy_test_set() -> ImageDataset:

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from genlab.checkpoints import list_checkpoints
-from genlab.models.loading import load_checkpoint
 from genlab.data import DATASETS, DatasetSpec, ImageDataset
-from genlab.training.run import TrainingRun
-from genlab.training.jobs import JobError, JobManager, JobRun, JobSpec, LossHistory, training_threads
 from genlab.models import KINDS, ModelKind
+from genlab.models.loading import load_checkpoint
 from genlab.models.vae import VAE, VAEConfig
+from genlab.training.jobs import JobError, JobManager, JobSpec, LossHistory, training_threads
+from genlab.training.run import TrainingRun
 
 TINY = {"latent_dim": 2, "width": 4, "hidden": 16}
 

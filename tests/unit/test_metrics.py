@@ -1,6 +1,7 @@
 import torch
 
-from genlab.evaluation.metrics import class_coverage, extract_features, fid_from_features, kid_from_features, nearest_training_images, precision_recall
+from genlab.evaluation.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
+                                       nearest_training_images, precision_recall)
 from genlab.models.classifier import Classifier, ClassifierConfig
 from genlab.models.vae import VAE, VAEConfig
 

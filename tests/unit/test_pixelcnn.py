@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from genlab.checkpoints import save_checkpoint
-from genlab.models.loading import load_checkpoint
 from genlab.models import get_kind
 from genlab.models.autoregressive.masks import causal_mask
 from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
 from genlab.models.autoregressive.receptive_field import receptive_field
+from genlab.models.loading import load_checkpoint
 
 VARIANTS = ["gated", "plain"]
 OUTPUTS = ["softmax", "bernoulli"]

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
-from genlab.models.autoregressive.sampling import (complete, draw_pixel, fast_sample, hide_mask, log_likelihoods, naive_sample,
-                             pixel_log_likelihoods)
+from genlab.models.autoregressive.sampling import (complete, draw_pixel, fast_sample, hide_mask, log_likelihoods,
+                                                   naive_sample, pixel_log_likelihoods)
 
 SIZE = 8
 VARIANTS = ["gated", "plain"]

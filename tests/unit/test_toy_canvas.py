@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from genlab.playground import canvas as toy_canvas
 from genlab.images import jpeg_bytes
+from genlab.playground import canvas as toy_canvas
 from genlab.playground.data import PLANE, toy_dataset
 from genlab.playground.gan import ToyGAN, ToyGANConfig
 

@@ -2,10 +2,8 @@ import pytest
 import torch
 
 from genlab.playground.data import PLANE, toy_dataset
-from genlab.playground.gan import (
-    ToyGAN, ToyGANConfig, count_modes, fit_gaussian_mixture, mixture_density, mixture_log_likelihood, one_thread,
-    plane_grid, twin_config,
-)
+from genlab.playground.gan import (ToyGAN, ToyGANConfig, count_modes, fit_gaussian_mixture, mixture_density,
+                                   mixture_log_likelihood, one_thread, plane_grid, twin_config)
 
 
 def tiny_gan(**overrides) -> ToyGAN:

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from genlab.data import ImageDataset
+from genlab.models.base import evaluate_model
 from genlab.models.vae import VAE, VAEConfig
 from genlab.training.trainer import NonFiniteLoss, Trainer, TrainSettings
-from genlab.models.base import evaluate_model
 
 
 def toy_dataset(n=64):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from genlab.checkpoints import CheckpointError, list_checkpoints, read_card, save_checkpoint
-from genlab.models.loading import load_checkpoint
 from genlab.models.dcgan import DCGAN, DCGANConfig
+from genlab.models.loading import load_checkpoint
 from genlab.models.vae import VAE, VAEConfig
 from genlab.ui.upload import save_uploaded_checkpoint
 

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlab.models import AUTOREGRESSIVE, CONDITIONAL, EXACT, SAMPLES, ModelKind, check_choices, register_kind
-from genlab.models.autoregressive.masks import MaskedConv2d, gate
+from genlab.models.autoregressive.masks import MaskedConv2d, gate, mask_picture
 from genlab.models.autoregressive.pixelcnn_fast import GatedCacheSteps, RowBandSteps
 from genlab.models.base import Model
 
@@ -279,6 +279,18 @@ class PixelCNN(Model):
         levels = "black or white (Bernoulli)" if c.output == "bernoulli" else "one of 256 grey levels (softmax)"
         return (f"{c.variant.capitalize()} PixelCNN, {c.layers + 1} layers of {c.channels} channels; each pixel is "
                 f"{levels}; {'class-conditional' if self.conditional else 'unconditional'}.")
+
+    def context_note(self) -> str:
+        """How a conditional sees the earlier pixels, in one sentence (the autoregressive page)."""
+        return ("A masked kernel looks at the rows above and the pixels to the left; mask A (first layer) also "
+                "hides the pixel itself, mask B (later layers) does not.")
+
+    def context_pictures(self) -> list[tuple[torch.Tensor, str]]:
+        """Pictures (3, k, k) of the masks, with captions."""
+        return [(mask_picture(5, "A"), "mask A (5x5): blue weights are used, black ones zeroed; red: the pixel "
+                                       "itself, hidden"),
+                (mask_picture(5, "B"), "mask B: the centre (violet) is kept; it only carries information from "
+                                       "earlier pixels")]
 
     def fast_steps(self, setup):
         """The fast sampler's per-pixel work (pixelcnn_fast.py): cached activations (gated) or a band of rows."""

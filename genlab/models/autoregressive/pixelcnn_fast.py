@@ -14,9 +14,14 @@ A stepper is made from (model, setup) (setup: sampling.Setup); called with (row,
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from genlab.models.autoregressive.masks import gate
+
+if TYPE_CHECKING:  # sampling.py imports the models' steppers lazily; this only names its type
+    from genlab.models.autoregressive.sampling import Setup
 
 
 class RowBandSteps:

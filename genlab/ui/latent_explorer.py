@@ -1,4 +1,5 @@
-"""The VAE explorer's tabs: widgets, layout and cached computations (the maths lives in genlab/explore/latent_space.py).
+"""The latent explorer's tabs (the VAE explorer page, for every kind with a latent code): widgets, layout and cached
+computations (the maths lives in genlab/explore/latent_space.py).
 
 Each tab is an st.fragment, so moving one of its controls reruns only that tab. The encoded test set and the
 decoded grids are cached per checkpoint file version (path + modification time), so revisiting a setting is
@@ -13,10 +14,10 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from genlab.explore import latent_space as explore
 from genlab.checkpoints import CheckpointInfo
-from genlab.models.loading import LoadedCheckpoint
+from genlab.explore import latent_space as explore
 from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
+from genlab.models.loading import LoadedCheckpoint
 from genlab.ui import common
 from genlab.ui.components import drawing_canvas, latent_pad
 

@@ -1,0 +1,287 @@
+"""The autoregressive page's parts (for every kind with the autoregressive capability): the image to work on
+and the tabs (complete, watch it draw, surprise map, sample). The maths lives in
+genlab/models/autoregressive/sampling.py (samplers, completion, maps) and in each model's file.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import plotly.express as px
+import streamlit as st
+import torch
+
+from genlab.checkpoints import CheckpointError, list_checkpoints
+from genlab.data import DatasetMissing
+from genlab.explore.latent_space import fit_drawing
+from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_pil
+from genlab.models import AUTOREGRESSIVE, CONDITIONAL, get_kind, kind_names_with
+from genlab.models.autoregressive.parameter_counts import (BINARY_RULES, atoms_comparison, binary_density_counts,
+                                                           readable_count)
+from genlab.models.autoregressive.receptive_field import receptive_field_picture
+from genlab.models.autoregressive.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
+from genlab.models.base import count_parameters, nats_to_bits_per_dim
+from genlab.models.loading import LoadedCheckpoint
+from genlab.ui.busy import take_turn
+from genlab.ui.common import dataset, load_model
+from genlab.ui.components import drawing_canvas
+
+
+@dataclass
+class Explorer:
+    """The chosen checkpoint and the image the tabs work on."""
+
+    path: str
+    checkpoint: LoadedCheckpoint
+    image: torch.Tensor | None = None  # (1, H, W) quantized to the model's pixel values, or None
+
+    @property
+    def model(self):
+        return self.checkpoint.model  # shared by every session, in eval mode: only read it
+
+    @property
+    def size(self) -> int:
+        return self.model.config.image_size
+
+    @property
+    def classes(self) -> list[str]:
+        return self.checkpoint.card.get("class_names") or [str(i) for i in range(self.model.config.num_classes)]
+
+
+def class_picker(ex: Explorer, key: str, label: str = "Class") -> int | None:
+    """A class selectbox for conditional models; None means 'no class': the unconditional p(x)."""
+    if not ex.model.conditional:
+        return None
+    index = st.selectbox(label, range(ex.model.config.num_classes + 1), key=key,
+                         format_func=lambda i: "any (p(x), no class)" if i == 0 else ex.classes[i - 1],
+                         help="The model was trained with the class as an extra input, so it can draw p(x | class).")
+    return None if index == 0 else index - 1
+
+
+def progress_reporter(ex: Explorer, text: str):
+    """A progress bar, and a sampler callback that moves it once per image row."""
+    bar = st.progress(0.0, text=text)
+
+    def report(done: int, total: int, images: torch.Tensor) -> None:
+        if done % ex.size == 0 or done == total:
+            bar.progress(done / total, text=text)
+
+    return bar, report
+
+
+
+def choose_image(ex: Explorer) -> None:
+    """The image to complete and score: a test image, a drawing or an upload (sets ex.image)."""
+    model, size, card = ex.model, ex.size, ex.checkpoint.card
+    st.subheader("An image")
+    source_col, image_col = st.columns([3, 1])
+    with source_col:
+        source = st.radio("Image", ["Test image", "Draw", "Upload"], horizontal=True, key="pcnn_source",
+                          help="A test image the model never saw in training, your drawing, or a picture of yours.")
+        image = None
+        if source == "Test image":
+            try:
+                test = dataset(card["dataset"], "test")
+                index = st.number_input("Test image number", 0, len(test) - 1, 0, key="pcnn_index",
+                                        help="Which image of the test split to use.")
+                image = test.images[index]  # (1, H, W)
+            except (DatasetMissing, KeyError, ValueError) as error:
+                st.warning(f"The test images are not available here ({error}); draw or upload one instead.")
+        elif source == "Draw":
+            drawing = drawing_canvas(key="pcnn_canvas", size=size)
+            image = fit_drawing(drawing) if drawing is not None else None
+        else:
+            upload = st.file_uploader("A picture (PNG or JPEG)", type=["png", "jpg", "jpeg", "gif", "bmp"],
+                                      key="pcnn_upload", help="It is made grayscale and 28x28; light backgrounds "
+                                                              "are inverted to match the training images.")
+            if upload is not None:
+                try:
+                    image = read_user_image(upload.getvalue(), size=size)
+                except ImageInputError as error:
+                    st.error(str(error))
+    if image is None:
+        st.info("Choose a test image, draw one, or upload one to complete it and see its surprise map.")
+    else:
+        image = model.quantize(image)
+        image_col.image(to_pil(image, 5), caption="as the model sees it", output_format="PNG")
+    ex.image = image
+
+
+def complete_tab(ex: Explorer) -> None:
+    """An image's hidden part drawn by the model, several times, ranked by likelihood."""
+    model, size, image = ex.model, ex.size, ex.image
+    left, right = st.columns([1, 2])
+    with left:
+        region = st.selectbox("Hide", HIDE_REGIONS + ("brush",), key="pcnn_region",
+                              help="The hidden pixels are drawn by the model; the others are kept.")
+        rows = cols = (0, 0)
+        if region == "rectangle":
+            rows = st.slider("Rows to hide", 0, size, (10, 20), key="pcnn_rows")
+            cols = st.slider("Columns to hide", 0, size, (8, 20), key="pcnn_cols")
+        if region == "brush":
+            painted = drawing_canvas(key="pcnn_brush", size=size, display_px=196, stroke=3.0,
+                                     hint="Paint over the part of the image to hide; it shows on the right.")
+            known = painted[0] < 0.25 if painted is not None else torch.ones(size, size, dtype=torch.bool)  # (S, S)
+        else:
+            known = hide_mask(region, size, rows, cols)
+        count = st.slider("Completions", 1, 16, 8, key="pcnn_n", help="How many different endings to draw.")
+        temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_temperature",
+                                help="Divides the logits: below 1 picks likely pixel values more often (safer, "
+                                     "duller), above 1 flattens each pixel's distribution (wilder).")
+        label = class_picker(ex, "pcnn_class")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
+        if region in ("rectangle", "brush"):
+            st.caption("The model only sees the pixels *before* each hidden one: the known pixels below and "
+                       "right of the hole cannot guide it.")
+    with right:
+        if image is not None:
+            st.image(to_pil(torch.where(known, image, 0.5), 5), caption="what the model is given (grey: hidden)",
+                     output_format="PNG")
+            given = (str(ex.path), image.sum().item(), known.sum().item())  # what the results belong to
+            if st.button("Complete", key="pcnn_complete", type="primary"):
+                if not (~known).any():
+                    st.warning("Hide at least one pixel first: the region to hide is empty.")
+                else:
+                    with take_turn("autoregressive", "autoregressive samples"):
+                        bar, report = progress_reporter(ex, f"Drawing {int((~known).sum())} pixels per completion…")
+                        start = time.perf_counter()
+                        result = complete(model, image, known, count, temperature=temperature, label=label,
+                                          generator=seed, progress=report)
+                        st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
+                        bar.empty()
+            done = st.session_state.get("pcnn_completions")
+            if done and done[0] == given:
+                _, result, seconds = done
+                st.caption(f"{len(result.images)} completions in {seconds:.1f} s, most likely first. The number "
+                           "is log p(image) in nats: the completed image's exact log-likelihood.")
+                for start in range(0, len(result.images), 8):
+                    for column, img, lp in zip(st.columns(8), result.images[start:start + 8],
+                                               result.log_likelihoods[start:start + 8]):
+                        column.image(to_pil(img, 3), caption=f"{lp:.1f}", output_format="PNG")
+
+
+def watch_tab(ex: Explorer) -> None:
+    """One image drawn pixel by pixel, and what each pixel can see."""
+    model, size = ex.model, ex.size
+    st.markdown(
+        "The model draws pixel 1, then pixel 2 given pixel 1, and so on in **raster order**. The order is a "
+        "modelling choice: every conditional sees only what came before, so the top of an image is decided "
+        "before the bottom exists, and a pixel can never take the pixels below it into account.")
+    go, picture = st.columns([1, 2])
+    with go:
+        watch_label = class_picker(ex, "pcnn_watch_class")
+        watch_temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_watch_temperature",
+                                      help="Below 1: likelier pixels; above 1: more random ones.")
+        if st.button("Draw one image pixel by pixel", key="pcnn_watch", type="primary"):
+            frames, live = [], picture.empty()
+            bar = st.progress(0.0, text="Drawing…")
+
+            def show(done, total, images):
+                if done % 14 == 0 or done == total:
+                    frames.append(images[0].clone().cpu())
+                if done % size == 0 or done == total:
+                    live.image(to_pil(images[0], 8), caption=f"pixel {done} of {total}",
+                               output_format="PNG")
+                    bar.progress(done / total, text="Drawing…")
+
+            with take_turn("autoregressive", "autoregressive samples"):
+                fast_sample(model, 1, temperature=watch_temperature, label=watch_label,
+                            generator=int(time.time()), progress=show)
+            bar.empty()
+            st.session_state["pcnn_gif"] = gif_bytes(torch.stack(frames), scale=8, ms_per_frame=60, bounce=False)
+        if st.session_state.get("pcnn_gif"):
+            picture.image(st.session_state["pcnn_gif"], caption="the raster-order animation (loops)")
+    st.markdown(f"**What a pixel can see.** {model.context_note()}")
+    pictures = model.context_pictures()  # (3, k, k) RGB pictures with captions, e.g. a PixelCNN's masks
+    *picture_columns, field = st.columns([1] * len(pictures) + [3])
+    for column, (picture_rgb, caption) in zip(picture_columns, pictures):
+        column.image(to_pil(picture_rgb, 24), caption=caption, output_format="PNG")
+    with field:
+        row = st.slider("Pixel row", 0, size - 1, size // 2, key="pcnn_rf_row")
+        col = st.slider("Pixel column", 0, size - 1, size // 2, key="pcnn_rf_col")
+        figure = px.imshow(receptive_field_picture(model, row, col), zmin=0, zmax=3, color_continuous_scale=[
+            (0, "#111"), (0.33, "#f39c12"), (0.67, "#3498db"), (1, "#e74c3c")])
+        figure.update_layout(coloraxis_showscale=False, height=360, margin=dict(l=0, r=0, t=0, b=0))
+        st.plotly_chart(figure, key="pcnn_rf_plot", theme=None)
+        st.caption("Red: the pixel. Blue: earlier pixels it sees through all the layers. Orange: earlier pixels "
+                   "it cannot see (a plain PixelCNN's blind spot, or beyond the layers' reach). Black: later "
+                   "pixels, hidden by the masks.")
+
+
+def surprise_tab(ex: Explorer) -> None:
+    """-log p(x_i | x_<i) of every pixel of the image."""
+    model, size, image = ex.model, ex.size, ex.image
+    if image is None:
+        st.info("Choose an image above.")
+    else:
+        given = class_picker(ex, "pcnn_surprise_class", "Given the class")
+        surprise = -pixel_log_likelihoods(model, image[None], given)[0].cpu()  # (H, W) nats
+        total = surprise.sum().item()
+        st.caption(f"−log p(x) = {total:.1f} nats = {nats_to_bits_per_dim(total, size * size):.3f} bits per "
+                   "dimension. "
+                   "Each pixel's surprise is −log p(xᵢ | x₁ … xᵢ₋₁): bright pixels are the ones the model did "
+                   "not expect from everything above and to the left. The map sums to −log p(x).")
+        left, right = st.columns(2)
+        left.image(to_pil(image, 10), caption="the image", output_format="PNG")
+        figure = px.imshow(surprise, color_continuous_scale="Inferno", labels={"color": "nats"})
+        figure.update_layout(height=420, margin=dict(l=0, r=0, t=0, b=0))
+        right.plotly_chart(figure, key="pcnn_surprise_plot", theme=None)
+
+
+def sample_tab(ex: Explorer) -> None:
+    """New images, drawn from nothing."""
+    model, size = ex.model, ex.size
+    left, right = st.columns([1, 2])
+    with left:
+        n = st.slider("Images", 1, 16, 8, key="pcnn_sample_n")
+        sample_temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_sample_temperature",
+                                       help="Below 1: likelier pixels; above 1: more random ones.")
+        sample_label = class_picker(ex, "pcnn_sample_class")
+        if not model.conditional:
+            can = get_kind(ex.checkpoint.kind).can(CONDITIONAL)
+            st.caption("This model is unconditional" + ("; one trained with `--num-classes 10` can draw a chosen "
+                                                         "class." if can else "."))
+        sample_seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_sample_seed")
+        if st.button("Sample", key="pcnn_sample", type="primary"):
+            with take_turn("autoregressive", "autoregressive samples"):
+                bar, report = progress_reporter(ex, f"Drawing {size * size} pixels per image…")
+                start = time.perf_counter()
+                images = fast_sample(model, n, temperature=sample_temperature, label=sample_label,
+                                     generator=sample_seed, progress=report).images
+                st.session_state["pcnn_samples"] = images.cpu(), time.perf_counter() - start
+                bar.empty()
+    if st.session_state.get("pcnn_samples"):
+        images, seconds = st.session_state["pcnn_samples"]
+        right.image(grid(images, nrow=8, scale=4), caption=f"{len(images)} samples in {seconds:.1f} s",
+                    output_format="PNG")
+
+
+def parameters_tab(ex: Explorer) -> None:
+    """What a density over n binary pixels costs: a table, independent pixels, a Markov chain, and real models."""
+    st.markdown("**Why not just a table?** Any distribution over images can be written down as a table of "
+                "probabilities, one per image; the chain rule does not make that cheaper, only how each conditional "
+                "is written does.")
+    n = st.slider("Binary pixels n", 1, ex.size * ex.size, ex.size * ex.size, key="pcnn_count_n",
+                  help="A 28x28 binary image has 784 pixels; try 10 or 20 to see the table grow.")
+    counts = binary_density_counts(n)
+    rows = [{"density": name, "parameters": readable_count(counts[name]), "why": sentence}
+            for name, (_, sentence) in BINARY_RULES.items()]
+    for info in list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE)):
+        if info.card is None:
+            continue
+        try:
+            model = load_model(info.path).model
+        except (CheckpointError, ValueError):
+            continue
+        pixels = model.config.image_size ** 2
+        rows.append({"density": f"{info.card.get('title', info.path.stem)} ({info.dataset})",
+                     "parameters": readable_count(count_parameters(model)),
+                     "why": f"Each conditional reads earlier pixels through weights shared by all {pixels} "
+                            f"conditionals (counted for {pixels} pixels, whatever n is)."})
+    st.dataframe(rows, hide_index=True, key="pcnn_count_table")
+    st.caption(atoms_comparison(counts["full joint table"]) or
+               f"The full table for {n} pixels already needs {readable_count(counts['full joint table'])} numbers.")
+
+
+TABS = {"Complete": complete_tab, "Watch it draw": watch_tab, "Surprise map": surprise_tab, "Sample": sample_tab,
+        "Parameters": parameters_tab}
