@@ -14,6 +14,7 @@ from genlab.data import DATASETS, FASHION_CLASSES, dataset_available
 from genlab.models import AUTOREGRESSIVE, kind_names_with
 from genlab.models.autoregressive.nade import NADE, NADEConfig
 from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.autoregressive.pixelrnn import PixelRNN, PixelRNNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
@@ -169,11 +170,22 @@ def test_an_upload_that_is_not_an_image_gets_one_sentence(tiny_pixelcnn):
     assert any("8 completions in" in c for c in captions(at))
 
 
-def test_a_nade_works_on_every_tab_with_its_own_context_note(tmp_path, monkeypatch, user_checkpoint_dir):
+NON_PIXELCNN = {  # kind -> (a tiny 28x28 model, a phrase of its own context note)
+    "nade": (lambda: NADE(NADEConfig(hidden=8)), "one hidden layer"),
+    "pixelrnn": (lambda: PixelRNN(PixelRNNConfig(channels=4, layers=1, head_channels=4)), "a triangle above"),
+    "pixelrnn-diagonal": (lambda: PixelRNN(PixelRNNConfig(variant="diagonal", channels=4, layers=1,
+                                                          head_channels=4)), "diagonals become columns"),
+}
+
+
+@pytest.mark.parametrize("name", NON_PIXELCNN)
+def test_other_autoregressive_kinds_work_on_every_tab_with_their_own_context_note(
+        name, tmp_path, monkeypatch, user_checkpoint_dir):
     monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
     torch.manual_seed(0)
-    save_checkpoint(user_checkpoint_dir / "nade.safetensors", NADE(NADEConfig(hidden=8)), "nade",
-                    {"dataset": "shapes", "title": "tiny NADE"})
+    build, phrase = NON_PIXELCNN[name]
+    save_checkpoint(user_checkpoint_dir / "model.safetensors", build(), name.split("-")[0],
+                    {"dataset": "shapes", "title": f"tiny {name}"})
     at = open_page()
     assert "pcnn_class" not in [box.key for box in at.selectbox]  # unconditional: no class to pick
     at.slider(key="pcnn_n").set_value(2)
@@ -183,9 +195,9 @@ def test_a_nade_works_on_every_tab_with_its_own_context_note(tmp_path, monkeypat
     assert len(result.images) == 2
     at.query_params["pcnn_tab"] = "Watch it draw"
     run(at)
-    assert any("one hidden layer" in m.value for m in at.markdown)  # NADE's context, not a PixelCNN's masks
+    assert any(phrase in m.value for m in at.markdown)  # its own context, not a PixelCNN's masks
     assert not any("mask A" in c for c in image_captions(at))
-    for tab in ("Surprise map", "Sample"):
+    for tab in ("Surprise map", "Sample", "Parameters"):
         at.query_params["pcnn_tab"] = tab
         run(at)
 

@@ -29,7 +29,6 @@ work between pixels); `sample(n, seed)` here uses the fast one.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -38,11 +37,12 @@ from torch import nn
 
 from genlab.models import AUTOREGRESSIVE, CONDITIONAL, EXACT, SAMPLES, ModelKind, check_choices, register_kind
 from genlab.models.autoregressive.masks import MaskedConv2d, gate, mask_picture
+from genlab.models.autoregressive.pixel_model import (LABEL_DROPOUT_HELP, NUM_CLASSES_HELP, OUTPUT_HELP, OUTPUTS,
+                                                      PIXEL_CURVE_NOTE, PIXEL_LOSS_LABELS, PixelModel,
+                                                      check_pixel_settings, levels_of, pixel_discretisation)
 from genlab.models.autoregressive.pixelcnn_fast import GatedCacheSteps, RowBandSteps
-from genlab.models.base import Model
 
 VARIANTS = ("gated", "plain")
-OUTPUTS = ("softmax", "bernoulli")
 
 
 @dataclass
@@ -50,9 +50,7 @@ class PixelCNNConfig:
     variant: str = field(default="gated", metadata={
         "choices": VARIANTS, "help": "'gated': vertical and horizontal stacks with gated units and no blind spot (van den Oord et al. "
                 "2016b); 'plain': masked convolutions with residual blocks, which leave a blind spot."})
-    output: str = field(default="softmax", metadata={
-        "choices": OUTPUTS, "help": "'softmax': each pixel is one of 256 grey levels (exact likelihood of 8-bit images); "
-                "'bernoulli': images are binarized at 0.5 and each pixel is black or white."})
+    output: str = field(default="softmax", metadata={"choices": OUTPUTS, "help": OUTPUT_HELP})
     channels: int = field(default=32, metadata={
         "help": "Feature channels in every layer: more capacity, but training and sampling get slower."})
     layers: int = field(default=6, metadata={
@@ -64,11 +62,8 @@ class PixelCNNConfig:
         "help": "Width of the first (mask A) kernel (odd): how far the first layer looks."})
     head_channels: int = field(default=32, metadata={
         "help": "Hidden channels of the per-pixel output head (two 1x1 convolutions)."})
-    num_classes: int = field(default=0, metadata={
-        "help": "0: unconditional p(x); 10: class-conditional p(x | y), so you can ask for 'a 7' or 'a sneaker'."})
-    label_dropout: float = field(default=0.2, metadata={
-        "help": "For a class-conditional model, the fraction of training images shown with the label 'none', "
-                "so the same network also learns the unconditional p(x) (used when no class is asked for)."})
+    num_classes: int = field(default=0, metadata={"help": NUM_CLASSES_HELP})
+    label_dropout: float = field(default=0.2, metadata={"help": LABEL_DROPOUT_HELP})
     image_channels: int = 1  # grayscale only: the masks below order pixels, not colour channels
     image_size: int = 28
 
@@ -78,24 +73,16 @@ class PixelCNNConfig:
 
     def __post_init__(self):
         check_choices(self)
-        if self.image_channels != 1:
-            raise ValueError("this PixelCNN models grayscale images only (image_channels must be 1)")
+        check_pixel_settings(self)
         if self.kernel_size < 3 or self.kernel_size % 2 == 0 or self.first_kernel_size < 3 or \
                 self.first_kernel_size % 2 == 0:
             raise ValueError("kernel sizes must be odd and at least 3")
         if not 1 <= self.channels <= 512 or not 0 <= self.layers <= 64 or self.head_channels < 1:
             raise ValueError("channels must be 1..512, layers 0..64 and head_channels positive")
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be 0 (unconditional) or positive, not {self.num_classes}")
-        if not 0 <= self.label_dropout < 1:
-            raise ValueError(f"label_dropout must be in [0, 1), not {self.label_dropout}")
-        if self.image_size < 2:
-            raise ValueError(f"image_size must be at least 2, not {self.image_size}")
 
     @property
     def levels(self) -> int:
-        """How many values a pixel can take: 2 (Bernoulli) or 256 (softmax)."""
-        return 2 if self.output == "bernoulli" else 256
+        return levels_of(self.output)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -175,10 +162,7 @@ class GatedLayer(nn.Module):
 # The model
 
 
-class PixelCNN(Model):
-    default_lr = 1e-3
-    clip_grad_norm = 1.0
-
+class PixelCNN(PixelModel):
     def __init__(self, config: PixelCNNConfig):
         super().__init__()
         self.config = c = config
@@ -196,44 +180,11 @@ class PixelCNN(Model):
             nn.ReLU(), nn.Conv2d(c.channels, c.head_channels, 1),
             nn.ReLU(), nn.Conv2d(c.head_channels, 1 if c.output == "bernoulli" else 256, 1))
 
-    # -- pixels: values, network inputs and targets ---------------------------------------------------
-    def quantize(self, x: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] -> the values this model describes: {0, 1} (Bernoulli) or k/255 (softmax)."""
-        if self.config.output == "bernoulli":
-            return (x > 0.5).to(x.dtype)
-        return torch.round(x.clamp(0, 1) * 255) / 255
-
-    def targets(self, x: torch.Tensor) -> torch.Tensor:
-        """Quantized images (N, 1, H, W) -> the class of each pixel (N, H, W): 0/1 or 0..255."""
-        return torch.round(x[:, 0] * (self.config.levels - 1)).long()
-
-    @property
-    def conditional(self) -> bool:
-        return self.config.num_classes > 0
-
     @property
     def receptive_rows(self) -> int:
         """How many rows above a pixel the plain variant can see (the fast sampler's window)."""
         c = self.config
         return c.first_kernel_size // 2 + c.layers * (c.kernel_size // 2)
-
-    def check_label(self, label, n: int) -> torch.Tensor | None:
-        """None for an unconditional model, else (n,) class indices from one label or n of them. No label means
-        the extra class 'none' (index num_classes): the unconditional p(x) the model also learned."""
-        if not self.conditional:
-            return None
-        if label is None:
-            return torch.full((n,), self.config.num_classes, dtype=torch.long, device=self.device)
-        label = torch.as_tensor(label, dtype=torch.long, device=self.device).reshape(-1)
-        label = label.expand(n) if label.numel() == 1 else label  # (n,)
-        if label.shape != (n,) or label.min() < 0 or label.max() > self.config.num_classes:
-            raise ValueError(f"labels must be one or {n} class numbers between 0 and {self.config.num_classes - 1} "
-                             f"({self.config.num_classes} means no class)")
-        return label
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
 
     # -- the network -------------------------------------------------------------------------------------
     def features(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
@@ -254,26 +205,7 @@ class PixelCNN(Model):
         (N, 256, H, W) for softmax."""
         return self.head(self.features(x, self.check_label(label, len(x))))
 
-    def pixel_log_probs(self, x: torch.Tensor, label=None) -> torch.Tensor:
-        """log p(x_i | x_<i) (or log p(x_i | x_<i, y)) of every pixel, (N, H, W), in nats, for images in [0, 1]
-        (quantized here). No label: the unconditional model."""
-        x = self.quantize(x)
-        logits = self.logits(x, label)  # (N, K, H, W)
-        target = self.targets(x)  # (N, H, W)
-        if self.config.output == "bernoulli":
-            return -F.binary_cross_entropy_with_logits(logits[:, 0], target.float(), reduction="none")
-        return -F.cross_entropy(logits, target, reduction="none")
-
-    def log_prob(self, x: torch.Tensor, label=None) -> torch.Tensor:
-        """log p(x) (or log p(x | y)) per image, (N,), in nats: the sum of the per-pixel conditionals."""
-        return self.pixel_log_probs(x, label).sum((1, 2))
-
     # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
-    @property
-    def logit_channels(self) -> int:
-        """Logits per pixel: 1 (Bernoulli) or 256 (softmax)."""
-        return 1 if self.config.output == "bernoulli" else 256
-
     def describe(self) -> str:
         c = self.config
         levels = "black or white (Bernoulli)" if c.output == "bernoulli" else "one of 256 grey levels (softmax)"
@@ -296,32 +228,6 @@ class PixelCNN(Model):
         """The fast sampler's per-pixel work (pixelcnn_fast.py): cached activations (gated) or a band of rows."""
         return (GatedCacheSteps if self.config.variant == "gated" else RowBandSteps)(self, setup)
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        label = None
-        if self.conditional:  # some images are shown without their label: the model also learns p(x)
-            drop = torch.rand(len(y), device=y.device) < self.config.label_dropout  # (N,)
-            label = torch.where(drop, torch.full_like(y, self.config.num_classes), y)
-        nll = -self.log_prob(x, label)  # (N,) nats per image
-        dims = x[0].numel()
-        loss = nll.mean() / dims  # nats per dimension: the scale does not depend on the image size
-        return loss, {"loss": nll.mean().item(), "bits_per_dim": loss.item() / math.log(2)}
-
-    @torch.inference_mode()
-    def sample(self, n: int, generator: int | torch.Generator | None = None, label=None,
-               temperature: float = 1.0) -> torch.Tensor:
-        """n images drawn pixel by pixel (the fast sampler): (n, 1, H, W) in [0, 1]; a class-conditional model
-        draws from p(x | label), or from p(x) when no label is given."""
-        from genlab.models.autoregressive.sampling import fast_sample  # the samplers know no architecture
-
-        return fast_sample(self, n, generator=generator, label=label, temperature=temperature).images
-
-    @torch.inference_mode()
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
-                 ) -> dict[str, float]:
-        """Sums over the batch: the exact -log p(x) in nats of the quantized images (a class-conditional model
-        is evaluated with the label 'none', i.e. as the unconditional model it also learned)."""
-        return {"nll": -self.log_prob(x).sum().item()}
-
 
 PIXELCNN_KIND = register_kind(ModelKind(
     name="pixelcnn", title="PixelCNN (autoregressive)",
@@ -331,10 +237,6 @@ PIXELCNN_KIND = register_kind(ModelKind(
     paper="van den Oord et al. 2016, Pixel Recurrent Neural Networks; van den Oord et al. 2016, Conditional "
           "Image Generation with PixelCNN Decoders",
     capabilities=frozenset({SAMPLES, AUTOREGRESSIVE, CONDITIONAL}), likelihood=EXACT, likelihood_metric="nll",
-    discretisation=lambda config: ("binarized pixels (threshold 0.5)" if config.output == "bernoulli"
-                                   else "256 grey levels"),
-    loss_labels={"loss": "−log p(x)", "nll": "−log p(x)", "bits_per_dim": "bits per dimension"},
-    curve_note="Bits per dimension: the exact −log₂ p(x) divided by the number of pixels; lower means the model "
-               "finds the images more likely.",
+    discretisation=pixel_discretisation, loss_labels=PIXEL_LOSS_LABELS, curve_note=PIXEL_CURVE_NOTE,
     sample_batch=64, slow_sampler=True, lesson=4,
 ))

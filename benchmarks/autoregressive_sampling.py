@@ -1,9 +1,10 @@
-"""PixelCNN sampling speed: naive (one full network pass per pixel) against fast (cached activations), with the
-same weights in the same run. Task: complete the bottom half of a 28x28 test image, 392 pixels.
+"""Autoregressive sampling speed: naive (one full network pass per pixel) against the model's fast sampler (cached
+activations, a kept row state, an incremental sum), with the same weights in the same run. Task: complete the
+bottom half of a 28x28 test image, 392 pixels. Any checkpoint with the autoregressive capability.
 
-    python benchmarks/pixelcnn_sampling.py                       # the shipped Fashion-MNIST model
-    python benchmarks/pixelcnn_sampling.py --checkpoint checkpoints/digits/pixelcnn.safetensors
-    python benchmarks/pixelcnn_sampling.py --full-naive-up-to 64  # run naive in full at every batch size
+    python benchmarks/autoregressive_sampling.py                       # the shipped Fashion-MNIST PixelCNN
+    python benchmarks/autoregressive_sampling.py --checkpoint checkpoints/digits/nade.safetensors
+    python benchmarks/autoregressive_sampling.py --full-naive-up-to 64  # run naive in full at every batch size
 
 Naive sampling does the same full pass for every pixel, so its time per pixel is constant: above batch
 --full-naive-up-to (default 16) it is timed on the first --naive-pixels pixels (default 28, one row) and
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from genlab.data import DatasetMissing, load_dataset  # noqa: E402
 from genlab.device import describe_device, pick_device  # noqa: E402
+from genlab.models import AUTOREGRESSIVE  # noqa: E402
 from genlab.models.autoregressive.sampling import fast_sample, hide_mask, naive_sample  # noqa: E402
 from genlab.models.loading import load_checkpoint  # noqa: E402
 
@@ -55,7 +57,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     device = pick_device(args.device)
-    checkpoint = load_checkpoint(args.checkpoint, device=device, expect_kind="pixelcnn")
+    checkpoint = load_checkpoint(args.checkpoint, device=device, expect_capability=AUTOREGRESSIVE)
     model = checkpoint.model
     size = model.config.image_size
     try:
