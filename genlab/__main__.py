@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per one-pass model")
     evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
                           help="with --all: samples per slow (autoregressive or iterative) model")
+    evaluate.add_argument("--likelihoods", action="store_true",
+                          help="one table of -log p(x) for every checkpoint of --dataset with a likelihood, on the "
+                               "same test images, beside the independent-pixel baseline")
+    evaluate.add_argument("--iwae-k", type=int, default=1000,
+                          help="with --likelihoods: importance samples for a VAE's tighter bound (1: none)")
     evaluate.add_argument("--agreement", type=int, default=0, metavar="N",
                           help="also ask the dataset's shipped classifier about N class-conditional samples and N "
                                "completions of bottom halves (autoregressive models)")
@@ -142,6 +147,8 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
 def run_eval(args) -> int:
     if args.all:
         return run_eval_all(args)
+    if args.likelihoods:
+        return run_likelihood_table(args)
     if not args.path:
         raise ValueError("give a checkpoint path, or --all --dataset NAME")
     device = pick_device(args.device)
@@ -201,6 +208,24 @@ def run_eval_all(args) -> int:
         print(f"| {name} | {better} | " + " | ".join(format_value(name, r.get(name)) for r in rows) + " |")
     print("| likelihood | - | " + " | ".join(r.get("likelihood", "-") for r in rows) + " |")
     print("| discretisation | - | " + " | ".join(r.get("discretisation", "-") for r in rows) + " |")
+    return 0
+
+
+def run_likelihood_table(args) -> int:
+    from genlab.evaluation.likelihood_table import likelihood_table
+
+    if not args.dataset:
+        raise ValueError("--likelihoods needs --dataset, e.g. --dataset binary-digits")
+    device = pick_device(args.device)
+    table = likelihood_table(args.dataset, device, args.iwae_k, progress=lambda text: print(text, file=sys.stderr))
+    print(f"-log p(x) on the {table.images} test images of {args.dataset} ({table.source}), nats per image, "
+          f"lower is better ({describe_device(device)}):\n")
+    print("| model | −log p(x), nats | measured as | parameters |")
+    print("| --- | --- | --- | --- |")
+    for row in table.rows:
+        print(f"| {row.name} | {row.nats:.2f} | {row.measure} | {row.parameters:,} |")
+    for reason in table.left_out:
+        print(f"left out: {reason}")
     return 0
 
 

@@ -63,6 +63,7 @@ class DatasetSpec:
     load: Callable[[str, Path | None], ImageDataset]  # (split, explicit_dir) -> dataset
     how_to_get: str  # the sentence DatasetMissing ends with
     image_shape: tuple[int, int, int] = (1, 28, 28)
+    derived_from: str | None = None  # the data set whose images these are, changed (its classifier scores them)
 
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -235,6 +236,29 @@ register_dataset(DatasetSpec(
     name="digits", title="MNIST digits (offline 10k)",
     description="MNIST's 10,000 test digits: the first 9,000 train a model, the last 1,000 evaluate it.",
     class_names=DIGIT_CLASSES, how_to_get=MNIST_HOW, load=_load_digits,
+))
+
+# `binary-digits`: the same digits binarized once, each pixel white with probability its grey level (a fixed
+# stochastic binarization, seeds 0 for train and 1 for test), like Larochelle & Murray's static binarized MNIST.
+# Every Bernoulli model's likelihood is measured on these same images, so the figures are comparable.
+BINARY_SEEDS = {"train": 0, "test": 1}
+
+
+def _load_binary_digits(split: str, explicit: Path | None) -> ImageDataset:
+    grey = _load_digits(split, explicit)
+    g = torch.Generator().manual_seed(BINARY_SEEDS[split])
+    return ImageDataset(
+        name="binary-digits", split=split, images=torch.bernoulli(grey.images, generator=g), labels=grey.labels,
+        class_names=grey.class_names,
+        source=f"{grey.source}, each pixel white with probability its grey level (seed {BINARY_SEEDS[split]})",
+    )
+
+
+register_dataset(DatasetSpec(
+    name="binary-digits", title="MNIST digits, binarized (offline 10k)",
+    description="The digits binarized once at random (a pixel is white with probability its grey level, fixed "
+                "seed): the data on which every black-or-white model's likelihood is compared.",
+    class_names=DIGIT_CLASSES, how_to_get=MNIST_HOW, load=_load_binary_digits, derived_from="digits",
 ))
 
 

@@ -19,7 +19,7 @@ import torch
 
 import genlab
 from genlab.checkpoints import CheckpointError, list_checkpoints
-from genlab.data import ImageDataset, load_dataset
+from genlab.data import DATASETS, ImageDataset, load_dataset
 from genlab.evaluation.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
                                        nearest_training_images, precision_recall, predict_classes)
 from genlab.images import grid, png_bytes
@@ -131,6 +131,9 @@ class Reference:
 def load_reference(dataset: str, device: str | torch.device = "cpu") -> Reference:
     """The dataset's shipped metrics classifier and the features of its test split."""
     found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=dataset)
+    parent = DATASETS[dataset].derived_from if dataset in DATASETS else None
+    if not found and parent:  # images derived from another set (binarized digits) are scored by its classifier
+        found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=parent)
     if not found:
         names = " or ".join(sorted(kind_names_with(FEATURES)))
         raise CheckpointError(f"No metrics classifier for {dataset} in checkpoints/: train one with "

@@ -24,7 +24,7 @@ from genlab.ui.components import drawing_canvas, latent_pad
 PAD_GRID = 32  # the latent pad precomputes PAD_GRID x PAD_GRID decodes
 SCATTER_POINTS = 2000  # test images shown in the scatter plot (a fixed random subset of larger sets)
 PAD_POINTS = 1500  # encoded test images drawn on the latent pad
-DRAWING_BOX = {"digits": 20, "mnist": 20, "fashion-mnist": 28}  # how MNIST-like sets were centred and scaled
+DRAWING_BOX = {"digits": 20, "binary-digits": 20, "mnist": 20, "fashion-mnist": 28}  # how MNIST-like sets were centred and scaled
 
 
 @dataclass

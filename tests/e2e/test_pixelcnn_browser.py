@@ -1,4 +1,5 @@
-"""The PixelCNN page in Chromium: complete the bottom half of a test image and see the ranked completions."""
+"""The autoregressive (PixelCNN) page in Chromium: complete the bottom half of a test image and see the ranked
+completions, with one kind and then with another."""
 import re
 
 import pytest
@@ -6,6 +7,8 @@ from e2e_helpers import wait_for_app
 
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints
+from genlab.data import DATASETS
+from genlab.models import AUTOREGRESSIVE, get_kind, kind_names_with
 
 pytestmark = pytest.mark.e2e
 
@@ -36,3 +39,23 @@ def test_completing_an_image_shows_ranked_completions(app_server, page):
     assert scores == sorted(scores, reverse=True)  # ranked by log-likelihood, most likely first
     completions = page.locator("img[src*='media']")
     assert completions.count() >= 8 + 2  # the chosen image, what the model is given, the completions
+
+
+def test_two_autoregressive_kinds_complete_the_same_image(app_server, page):
+    shipped = list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE), dataset="binary-digits",
+                               folders=[(checkpoints.SHIPPED_DIR, "shipped")])
+    one_per_kind = list({info.kind: info for info in shipped}.values())[:2]
+    if len(one_per_kind) < 2:
+        pytest.skip("fewer than two autoregressive kinds are shipped for binary-digits")
+    page.goto(f"{app_server}/PixelCNN")
+    page.locator(".st-key-pcnn_complete button").wait_for(timeout=180_000)
+    wait_for_app(page)
+    for info in one_per_kind:
+        label = f"{info.label} · {DATASETS[info.dataset].title}"
+        page.locator(".st-key-pcnn_model").click()
+        page.get_by_role("option", name=label).click()
+        page.get_by_text(get_kind(info.kind).title).first.wait_for(timeout=120_000)  # the chosen kind's intro
+        wait_for_app(page)
+        page.locator(".st-key-pcnn_complete button").click()
+        page.get_by_text(re.compile(r"8 completions in [\d.]+ s, most likely first")).wait_for(timeout=180_000)
+        wait_for_app(page)

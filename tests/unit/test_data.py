@@ -99,3 +99,17 @@ def test_digits_split_the_mnist_test_file_9000_1000():
     assert len(train) == 9000 and len(test) == 1000
     assert torch.equal(test.images, full.images[9000:])
     assert "last 1,000" in test.source
+
+
+def test_binary_digits_are_one_fixed_random_binarization_of_the_digits():
+    from genlab.data import dataset_available
+
+    if not dataset_available("digits"):
+        pytest.skip("the MNIST test file is not in ../shared/data/mnist")
+    grey, binary = load_dataset("digits", "test"), load_dataset("binary-digits", "test")
+    assert torch.equal(binary.labels, grey.labels)
+    assert set(binary.images.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(binary.images, load_dataset("binary-digits", "test").images)  # the same every time
+    # a pixel is white with probability its grey level: the share of white tracks the mean grey level
+    assert abs(binary.images.mean().item() - grey.images.mean().item()) < 0.005
+    assert "seed 1" in binary.source
