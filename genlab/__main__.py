@@ -180,9 +180,10 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, 
               f"{n} (chance {chance:.0%}); per class " + ", ".join(f"{a:.0%}" for a in result.per_class))
     if kind.can(AUTOREGRESSIVE):
         result = completion_agreement(model, classifier, test_set, n, seed)
-        print(f"completing the bottom half of the first {n} test images: the classifier gives the original's class "
-              f"to {result.completed:.1%} of the completions, {result.bare:.1%} of the bare top halves (floor) and "
-              f"{result.original:.1%} of the originals (ceiling)")
+        print(f"completing the bottom half of the first {result.images} test images: the classifier gives the "
+              f"original's class to {result.completed:.1%} of the completions, {result.bare:.1%} of the bare top "
+              f"halves (the floor to beat) and {result.original:.1%} of the originals as the model sees them "
+              "(the ceiling to approach)")
 
 
 def run_eval_all(args) -> int:
@@ -214,8 +215,9 @@ def run_eval_all(args) -> int:
 def run_likelihood_table(args) -> int:
     from genlab.evaluation.likelihood_table import likelihood_table
 
-    if not args.dataset:
-        raise ValueError("--likelihoods needs --dataset, e.g. --dataset binary-digits")
+    if not args.dataset or args.path:
+        raise ValueError("--likelihoods scores every checkpoint of a dataset: give --dataset (e.g. binary-digits), "
+                         "not a checkpoint path")
     device = pick_device(args.device)
     table = likelihood_table(args.dataset, device, args.iwae_k, progress=lambda text: print(text, file=sys.stderr))
     print(f"-log p(x) on the {table.images} test images of {args.dataset} ({table.source}), nats per image, "

@@ -20,7 +20,8 @@ with intro:
         "- In training, all conditionals come from **one pass** over the real image (teacher forcing), each "
         "seeing only the pixels before it.\n"
         "- So **log p(x) is exact** (an explicit, tractable density), but **sampling is sequential**: a pixel must "
-        "be drawn before the next one can be. genlab's fast sampler reuses the network's work between pixels."
+        "be drawn before the next one can be. Where a model has one, genlab's fast sampler reuses work "
+        "between pixels."
     )
 with picker:
     info = checkpoint_picker(AUTOREGRESSIVE, key="pcnn_model",

@@ -3,8 +3,9 @@
 - class-conditional samples: draw n images "of class y" and count how often the dataset's shipped classifier
   says y (chance is 1 / classes);
 - completions: hide the bottom half of n test images, let the model draw it, and count how often the classifier
-  gives the original image's class. Beside it, the same rate for the bare top halves (the bottom left black:
-  the floor a completion must beat) and for the original images (the ceiling).
+  gives the original image's class. Beside it, two reference rates: the bare top halves (bottom left black;
+  the floor a useful completion should beat) and the originals as the model sees them (quantized; the ceiling
+  a completion can hope to approach). They are references, not bounds.
 
 Both use the metrics classifier that ships with the dataset (genlab/evaluation/compare.py's `load_reference`).
 """
@@ -40,10 +41,11 @@ def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed
     if not classes:
         raise ValueError("this model is not class-conditional: it cannot be asked for a class")
     asked = torch.arange(n) % classes  # (n,)
+    generator = torch.Generator().manual_seed(seed)  # one stream for all batches: another seed, other samples
     predicted = []
     for start in range(0, n, batch):
         labels = asked[start:start + batch]
-        images = fast_sample(model, len(labels), label=labels, generator=seed + start, temperature=temperature)
+        images = fast_sample(model, len(labels), label=labels, generator=generator, temperature=temperature)
         predicted.append(predict(classifier, images.images.float().cpu()))
     hit = torch.cat(predicted) == asked  # (n,)
     per_class = [hit[asked == k].float().mean().item() for k in range(classes)]
@@ -53,8 +55,8 @@ def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed
 @dataclass
 class CompletionAgreement:
     completed: float  # the classifier gives the original class to the completed image
-    bare: float  # ... to the top half alone, bottom black: the floor
-    original: float  # ... to the original image: the ceiling
+    bare: float  # ... to the top half alone, bottom black: the floor to beat
+    original: float  # ... to the original image as the model sees it (quantized): the ceiling to approach
     images: int
 
 
@@ -64,10 +66,11 @@ def completion_agreement(model, classifier: torch.nn.Module, test: ImageDataset,
     class of the completion, of the bare visible part and of the original with the true class."""
     images, labels = test.images[:n].float(), test.labels[:n]
     known = hide_mask(region, model.config.image_size)  # (H, W) bool
+    generator = torch.Generator().manual_seed(seed)
     completed = []
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
-        completed.append(fast_sample(model, partial=chunk, known=known, generator=seed + start).images.float().cpu())
+        completed.append(fast_sample(model, partial=chunk, known=known, generator=generator).images.float().cpu())
     bare = model.quantize(images) * known  # what the model was given, the rest black
     rate = lambda x: (predict(classifier, x) == labels).float().mean().item()  # noqa: E731
     return CompletionAgreement(rate(torch.cat(completed)), rate(bare), rate(model.quantize(images)), len(images))

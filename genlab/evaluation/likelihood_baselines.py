@@ -2,8 +2,8 @@
 
     p(x) = prod_i p_i^x_i (1 - p_i)^(1 - x_i),   p_i = (white count of pixel i + 1) / (training images + 2)
 
-D parameters and no pixel sees another, so any model whose conditionals use the other pixels must beat it on
-the same binarized images (Laplace's +1/+2 keeps a pixel never white in training from costing infinity).
+D parameters and no pixel sees another, so a model whose conditionals use the other pixels should beat it on
+the same binarized images (by a wide margin once trained) (Laplace's +1/+2 keeps a pixel never white in training from costing infinity).
 """
 from __future__ import annotations
 

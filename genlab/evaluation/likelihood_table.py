@@ -59,6 +59,7 @@ def likelihood_table(dataset: str, device: str | torch.device = "cpu", iwae_k: i
     left_out = []
     for info in list_checkpoints(kinds=kind_names_with(SAMPLES), dataset=dataset):
         if info.card is None:
+            left_out.append(f"{info.path.name}: {info.error or 'its model card cannot be read'}")
             continue
         kind = get_kind(info.kind)
         if kind.likelihood not in (EXACT, BOUND):

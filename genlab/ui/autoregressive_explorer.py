@@ -13,6 +13,7 @@ import torch
 
 from genlab.checkpoints import CheckpointError, list_checkpoints
 from genlab.data import DatasetMissing
+from genlab.evaluation.likelihood_table import likelihood_table
 from genlab.explore.latent_space import fit_drawing
 from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_pil
 from genlab.models import AUTOREGRESSIVE, CONDITIONAL, get_kind, kind_names_with
@@ -22,6 +23,7 @@ from genlab.models.autoregressive.receptive_field import receptive_field_picture
 from genlab.models.autoregressive.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
 from genlab.models.base import count_parameters, nats_to_bits_per_dim
 from genlab.models.loading import LoadedCheckpoint
+from genlab.ui import common
 from genlab.ui.busy import take_turn
 from genlab.ui.common import dataset, load_model
 from genlab.ui.components import drawing_canvas
@@ -67,7 +69,6 @@ def progress_reporter(ex: Explorer, text: str):
             bar.progress(done / total, text=text)
 
     return bar, report
-
 
 
 def choose_image(ex: Explorer) -> None:
@@ -131,8 +132,8 @@ def complete_tab(ex: Explorer) -> None:
         label = class_picker(ex, "pcnn_class")
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):
-            st.caption("The model only sees the pixels *before* each hidden one: the known pixels below and "
-                       "right of the hole cannot guide it.")
+            st.caption("The model only sees the pixels *before* each hidden one in raster order: known pixels after "
+                       "it cannot guide it, so the ones below the hole never help.")
     with right:
         if image is not None:
             st.image(to_pil(torch.where(known, image, 0.5), 5), caption="what the model is given (grey: hidden)",
@@ -199,13 +200,32 @@ def watch_tab(ex: Explorer) -> None:
     with field:
         row = st.slider("Pixel row", 0, size - 1, size // 2, key="pcnn_rf_row")
         col = st.slider("Pixel column", 0, size - 1, size // 2, key="pcnn_rf_col")
-        figure = px.imshow(receptive_field_picture(model, row, col), zmin=0, zmax=3, color_continuous_scale=[
-            (0, "#111"), (0.33, "#f39c12"), (0.67, "#3498db"), (1, "#e74c3c")])
-        figure.update_layout(coloraxis_showscale=False, height=360, margin=dict(l=0, r=0, t=0, b=0))
-        st.plotly_chart(figure, key="pcnn_rf_plot", theme=None)
-        st.caption("Red: the pixel. Blue: earlier pixels it sees through all the layers. Orange: earlier pixels "
-                   "it cannot see (a plain PixelCNN's blind spot, or beyond the layers' reach). Black: later "
-                   "pixels, hidden by the masks.")
+        others = [c for c in list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE))
+                  if c.card and str(c.path) != ex.path and (c.card.get("config") or {}).get("image_size") == size]
+        other = st.selectbox("Beside it", [None, *others], key="pcnn_rf_other",
+                             format_func=lambda c: "nothing" if c is None else c.label,
+                             help="Another model's measured field at the same pixel: a plain PixelCNN misses an orange "
+                                  "wedge above and to the right; a Row LSTM sees only a triangle above.")
+        shown = [(ex.checkpoint.card.get("title", "this model"), model)]
+        if other is not None:
+            try:
+                shown.append((other.label, load_model(other.path).model))
+            except (CheckpointError, ValueError) as error:
+                st.warning(str(error))
+        for i, (column, (title, shown_model)) in enumerate(zip(st.columns(len(shown)), shown)):
+            picture = receptive_field_picture(shown_model, row, col)  # (H, W) codes 0..3
+            figure = px.imshow(picture, zmin=0, zmax=4, color_continuous_scale=[
+                (0, "#111"), (0.25, "#f39c12"), (0.5, "#3498db"), (0.75, "#e74c3c"), (1, "#ff00ff")])
+            figure.update_layout(coloraxis_showscale=False, height=300, margin=dict(l=0, r=0, t=0, b=0))
+            column.plotly_chart(figure, key=f"pcnn_rf_plot_{i}", theme=None)
+            earlier = int((picture == 1).sum() + (picture == 2).sum())
+            column.caption(f"{title}: sees {int((picture == 2).sum())} of the {earlier} earlier pixels.")
+            if (picture == 4).any():
+                column.error(f"{title} sees {int((picture == 4).sum())} pixel(s) it should not: its ordering leaks.")
+        st.caption("Measured, not drawn: a pixel counts as seen when the gradient of this pixel's logits with "
+                   "respect to it is not zero. Red: the pixel. Blue: earlier pixels it sees. Orange: earlier pixels "
+                   "it cannot see (a blind spot, or beyond the layers' reach). Black: later pixels, not seen. "
+                   "Magenta would be a later pixel that leaks in: a broken ordering.")
 
 
 def surprise_tab(ex: Explorer) -> None:
@@ -220,7 +240,7 @@ def surprise_tab(ex: Explorer) -> None:
         st.caption(f"−log p(x) = {total:.1f} nats = {nats_to_bits_per_dim(total, size * size):.3f} bits per "
                    "dimension. "
                    "Each pixel's surprise is −log p(xᵢ | x₁ … xᵢ₋₁): bright pixels are the ones the model did "
-                   "not expect from everything above and to the left. The map sums to −log p(x).")
+                   "not expect from the pixels before them in raster order. The map sums to −log p(x).")
         left, right = st.columns(2)
         left.image(to_pil(image, 10), caption="the image", output_format="PNG")
         figure = px.imshow(surprise, color_continuous_scale="Inferno", labels={"color": "nats"})
@@ -276,12 +296,47 @@ def parameters_tab(ex: Explorer) -> None:
         pixels = model.config.image_size ** 2
         rows.append({"density": f"{info.card.get('title', info.path.stem)} ({info.dataset})",
                      "parameters": readable_count(count_parameters(model)),
-                     "why": f"Each conditional reads earlier pixels through weights shared by all {pixels} "
-                            f"conditionals (counted for {pixels} pixels, whatever n is)."})
+                     "why": f"Earlier pixels through weights the {pixels} conditionals share (NADE's W, a "
+                            f"convolution's or an LSTM's kernels); counted for {pixels} pixels, whatever n is."})
     st.dataframe(rows, hide_index=True, key="pcnn_count_table")
     st.caption(atoms_comparison(counts["full joint table"]) or
                f"The full table for {n} pixels already needs {readable_count(counts['full joint table'])} numbers.")
 
 
+LIKELIHOOD_DATASET = "binary-digits"  # the one protocol every black-or-white model is scored on
+PAGE_IWAE_K = 100  # importance samples for a VAE's bound on the page (the CLI's default is 1000)
+
+
+@st.cache_data(show_spinner="Scoring every model on the same test images…", max_entries=4)
+def _likelihood_rows(dataset: str, files: tuple[tuple[str, float], ...]) -> tuple[list[dict], list[str], str]:
+    """The table for `dataset`, recomputed only when a checkpoint file changes (`files`: paths and mtimes)."""
+    table = likelihood_table(dataset, common.device(), iwae_k=PAGE_IWAE_K)
+    rows = [{"model": r.name, "−log p(x), nats": round(r.nats, 2), "measured as": r.measure,
+             "parameters": f"{r.parameters:,}"} for r in table.rows]
+    return rows, table.left_out, f"{table.images} test images of {dataset} ({table.source})"
+
+
+def likelihoods_tab(ex: Explorer) -> None:
+    """One likelihood table: every model with a likelihood on the same binarized test digits, in nats per image."""
+    st.markdown("**Which model finds real digits most likely?** Every model trained on the binarized digits is "
+                "scored on the same test images, in nats per image (lower is better), beside the simplest "
+                "density: independent pixels. Exact likelihoods and a VAE's bounds (upper bounds on its −log p(x)) "
+                "are labelled as such.")
+    files = tuple((str(c.path), c.path.stat().st_mtime) for c in list_checkpoints(dataset=LIKELIHOOD_DATASET))
+    try:
+        with take_turn("likelihoods", "likelihood tables"):
+            rows, left_out, source = _likelihood_rows(LIKELIHOOD_DATASET, files)
+    except DatasetMissing as error:
+        st.warning(f"The likelihood table needs the {LIKELIHOOD_DATASET} test images: {error}")
+        return
+    except (CheckpointError, ValueError) as error:
+        st.warning(str(error))
+        return
+    st.dataframe(rows, hide_index=True)
+    st.caption(f"On the {source}. The VAE's IWAE bound uses k = {PAGE_IWAE_K} samples here; "
+               f"`python -m genlab eval --likelihoods --dataset {LIKELIHOOD_DATASET}` prints the table with "
+               "k = 1000. " + " ".join(f"Left out: {reason}." for reason in left_out))
+
+
 TABS = {"Complete": complete_tab, "Watch it draw": watch_tab, "Surprise map": surprise_tab, "Sample": sample_tab,
-        "Parameters": parameters_tab}
+        "Parameters": parameters_tab, "Likelihoods": likelihoods_tab}

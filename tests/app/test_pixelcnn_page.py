@@ -19,7 +19,7 @@ from genlab.models.autoregressive.pixelrnn import PixelRNN, PixelRNNConfig
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
 SHIPPED = list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE), folders=[(checkpoints.SHIPPED_DIR, "shipped")])
-TABS = ["Complete", "Watch it draw", "Surprise map", "Sample", "Parameters"]
+TABS = ["Complete", "Watch it draw", "Surprise map", "Sample", "Parameters", "Likelihoods"]
 
 
 @pytest.fixture
@@ -210,3 +210,38 @@ def test_every_shipped_autoregressive_model_opens_on_every_tab(info):
     for tab in TABS:
         at.query_params["pcnn_tab"] = tab
         run(at)
+
+
+def test_the_measured_field_of_a_plain_pixelcnn_beside_a_gated_one_shows_the_blind_spot(
+        tmp_path, monkeypatch, user_checkpoint_dir):
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    for variant in ("gated", "plain"):
+        model = PixelCNN(PixelCNNConfig(variant=variant, channels=4, layers=3, head_channels=4, output="bernoulli"))
+        save_checkpoint(user_checkpoint_dir / f"{variant}.safetensors", model, "pixelcnn",
+                        {"dataset": "shapes", "title": f"{variant} PixelCNN"})
+    at = open_page("Watch it draw", model="gated PixelCNN")
+    at.slider(key="pcnn_rf_row").set_value(10)
+    at.slider(key="pcnn_rf_col").set_value(14)
+    at.selectbox(key="pcnn_rf_other").set_value(
+        next(o for o in at.selectbox(key="pcnn_rf_other").options if "plain" in o))
+    run(at)
+    assert len(at.get("plotly_chart")) == 2
+    seen = {c.split(":")[0]: c for c in captions(at) if " earlier pixels." in c}
+    gated, plain = (int(seen[name].split("sees ")[1].split(" ")[0]) for name in ("gated PixelCNN",
+                                                                                 "plain PixelCNN (yours)"))
+    assert plain < gated  # the plain stack misses a wedge that the gated one sees
+
+
+def test_the_likelihood_tab_scores_every_model_on_the_binarized_digits(tmp_path, monkeypatch, user_checkpoint_dir):
+    if not dataset_available("binary-digits"):
+        pytest.skip("the MNIST test file is not on this machine")
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    save_checkpoint(user_checkpoint_dir / "nade.safetensors", NADE(NADEConfig(hidden=8)), "nade",
+                    {"dataset": "binary-digits", "title": "tiny NADE"})
+    at = open_page("Likelihoods")
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"independent pixels (baseline)", "tiny NADE"}
+    assert set(table["measured as"]) == {"exact"}
+    assert any("k = 1000" in c for c in captions(at))

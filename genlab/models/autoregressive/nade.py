@@ -17,15 +17,13 @@ Training computes every a_d at once with a cumulative sum; sampling keeps a_d an
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from genlab.models import AUTOREGRESSIVE, EXACT, SAMPLES, ModelKind, register_kind
-from genlab.models.base import Model
+from genlab.models.autoregressive.pixel_model import PIXEL_CURVE_NOTE, PIXEL_LOSS_LABELS, PixelModel
 
 
 @dataclass
@@ -55,10 +53,17 @@ class NADEConfig:
     def num_classes(self) -> int:
         return 0  # unconditional
 
+    @property
+    def output(self) -> str:
+        return "bernoulli"  # what genlab/models/autoregressive/pixel_model.py reads
 
-class NADE(Model):
-    default_lr = 1e-3
-    clip_grad_norm = 1.0
+    @property
+    def label_dropout(self) -> float:
+        return 0.0
+
+
+class NADE(PixelModel):
+    """Pixel values, the likelihood from the logits, the loss and sampling come from PixelModel."""
 
     def __init__(self, config: NADEConfig):
         super().__init__()
@@ -68,27 +73,6 @@ class NADE(Model):
         self.c = nn.Parameter(torch.zeros(c.hidden))  # (H,) hidden bias
         self.V = nn.Parameter(torch.randn(d, c.hidden) * 0.01)  # (D, H): pixel d's output weights
         self.b = nn.Parameter(torch.zeros(d))  # (D,) output bias
-
-    # -- pixels, labels, device (what the samplers in sampling.py ask of an autoregressive model) ---------
-    def quantize(self, x: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] -> binary images {0, 1} (threshold 0.5)."""
-        return (x > 0.5).to(x.dtype)
-
-    def check_label(self, label, n: int) -> None:
-        """NADE here is unconditional: a label is ignored."""
-        return None
-
-    @property
-    def conditional(self) -> bool:
-        return False
-
-    @property
-    def device(self) -> torch.device:
-        return self.W.device
-
-    @property
-    def logit_channels(self) -> int:
-        return 1  # one Bernoulli logit per pixel
 
     # -- the network -------------------------------------------------------------------------------------
     def logits(self, x: torch.Tensor, label=None) -> torch.Tensor:
@@ -102,15 +86,6 @@ class NADE(Model):
         out = self.b + torch.einsum("nhd,dh->nd", hidden, self.V)  # (N, D): b_d + V_d . h_d
         return out.view(n, 1, height, width)
 
-    def pixel_log_probs(self, x: torch.Tensor, label=None) -> torch.Tensor:
-        """log p(x_d | x_<d) of every pixel, (N, H, W), in nats, for images in [0, 1] (binarized here)."""
-        x = self.quantize(x)
-        return -F.binary_cross_entropy_with_logits(self.logits(x)[:, 0], x[:, 0], reduction="none")
-
-    def log_prob(self, x: torch.Tensor, label=None) -> torch.Tensor:
-        """log p(x) per image, (N,), in nats: the sum of the D conditionals."""
-        return self.pixel_log_probs(x).sum((1, 2))
-
     # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
     def describe(self) -> str:
         return (f"NADE with {self.config.hidden} hidden units shared by all {self.config.image_size ** 2} "
@@ -118,8 +93,8 @@ class NADE(Model):
 
     def context_note(self) -> str:
         """How a conditional sees the earlier pixels, in one sentence (the autoregressive page)."""
-        return ("Every earlier pixel, through one hidden layer: pixel d's hidden units add up W's columns of the "
-                "pixels before d, and those columns are shared by every later conditional.")
+        return ("Every earlier pixel, through one hidden layer: pixel d's hidden units add up the columns of W of "
+                "the white pixels before d, and each column is shared by every later conditional.")
 
     def context_pictures(self) -> list:
         return []  # no kernel to draw: the measured field on the right shows every earlier pixel seen
@@ -127,25 +102,6 @@ class NADE(Model):
     def fast_steps(self, setup):
         """The incremental sampler: keep a_d and add one column of W per pixel (O(H) per pixel)."""
         return IncrementalSteps(self, setup)
-
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        nll = -self.log_prob(x)  # (N,) nats per image
-        loss = nll.mean() / x[0].numel()  # nats per dimension: the scale does not depend on the image size
-        return loss, {"loss": nll.mean().item(), "bits_per_dim": loss.item() / math.log(2)}
-
-    @torch.inference_mode()
-    def sample(self, n: int, generator: int | torch.Generator | None = None, label=None,
-               temperature: float = 1.0) -> torch.Tensor:
-        """n binary images drawn pixel by pixel with the incremental sampler: (n, 1, H, W) in {0, 1}."""
-        from genlab.models.autoregressive.sampling import fast_sample
-
-        return fast_sample(self, n, generator=generator, temperature=temperature).images
-
-    @torch.inference_mode()
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
-                 ) -> dict[str, float]:
-        """Sums over the batch: the exact -log p(x) in nats of the binarized images."""
-        return {"nll": -self.log_prob(x).sum().item()}
 
 
 class IncrementalSteps:
@@ -183,8 +139,6 @@ NADE_KIND = register_kind(ModelKind(
     paper="Larochelle & Murray 2011, The Neural Autoregressive Distribution Estimator",
     capabilities=frozenset({SAMPLES, AUTOREGRESSIVE}), likelihood=EXACT, likelihood_metric="nll",
     discretisation="binarized pixels (threshold 0.5)",
-    loss_labels={"loss": "−log p(x)", "nll": "−log p(x)", "bits_per_dim": "bits per dimension"},
-    curve_note="Bits per dimension: the exact −log₂ p(x) divided by the number of pixels; lower means the model "
-               "finds the images more likely.",
+    loss_labels=PIXEL_LOSS_LABELS, curve_note=PIXEL_CURVE_NOTE,
     sample_batch=256, slow_sampler=True, lesson=2,
 ))

@@ -6,7 +6,8 @@ conditionals:
 - a full table of p(x): one probability per image, 2^n of them, minus one because they sum to 1;
 - independent pixels: p(x_i) alone, one number per pixel, n;
 - a first-order Markov chain: p(x_1), then p(x_i = 1 | x_{i-1}) for both values of the previous pixel, 2n - 1;
-- an autoregressive network (NADE, PixelCNN, ...): every x_<i, through weights shared by all conditionals.
+- an autoregressive network (NADE, PixelRNN, PixelCNN): earlier pixels (all of them, or those in its receptive
+  field) through weights the conditionals share (NADE's W, a convolution's or an LSTM's kernels).
 """
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ PixelRNN computes the conditionals with two-dimensional LSTM layers over a first
   becomes a column. An LSTM then runs along the columns; each state sees the state above it and the state to its
   left (a 2x1 state-to-state convolution). A second LSTM runs in the other direction; its output is shifted down
   one row, so a pixel never sees the pixels to its right in its own row. Together they see the whole past but
-  one pixel: the last of the row above enters only the features of pixels after it (the first layer's mask A),
-  so for the first pixels of a row only the shifted right-to-left LSTM could carry it, and it carries row i-1's
-  own features, which never include their own pixel.
+  one pixel: the last of the row above enters only the features of the pixels after it (the first layer's
+  mask A reaches it from row i, columns W-1-k//2 and beyond), so the pixels of row i left of that never see it
+  (the shifted right-to-left LSTM carries row i-1's features, which never include their own pixel).
 
 Every layer has the LSTM's cell: (o, f, i, g) = split(K_ss * h_prev + K_is * x); c = s(f) c_prev + s(i) tanh(g);
 h = s(o) tanh(c), with s the sigmoid, and a residual connection. A class label adds a learned bias to the gates.
@@ -45,7 +45,7 @@ VARIANTS = ("row", "diagonal")
 class PixelRNNConfig:
     variant: str = field(default="row", metadata={
         "choices": VARIANTS, "help": "'row': Row LSTM, one row at a time, a triangular context; 'diagonal': "
-                                     "Diagonal BiLSTM on the skewed image, which sees every earlier pixel."})
+                                     "Diagonal BiLSTM on the skewed image, which sees nearly every earlier pixel."})
     output: str = field(default="bernoulli", metadata={"choices": OUTPUTS, "help": OUTPUT_HELP})
     channels: int = field(default=32, metadata={
         "help": "Hidden units of every LSTM layer (and channels of the first convolution)."})
@@ -239,14 +239,15 @@ class PixelRNN(PixelModel):
 
     def context_note(self) -> str:
         if self.config.variant == "row":
-            return ("Each row's LSTM reads the row above through a window 3 pixels wide and its own row's pixels "
-                    "to the left: the context is a triangle above the pixel, widening by one pixel each row up.")
+            return ("Each row's LSTM reads the row above through a window 3 pixels wide and, in its own row, a few "
+                    "pixels to the left: the context is a triangle above the pixel, one pixel wider on each side "
+                    "per row up.")
         return ("The image is skewed so that diagonals become columns; one LSTM sees the state above and the state "
-                "to the left, another runs right to left one row lower: together they see every earlier pixel but, "
-                "for a row's first pixels, the last one of the row above (measured on the right).")
+                "to the left, another runs right to left one row lower: together they see every earlier pixel "
+                "except, for most of a row, the last pixel of the row above (measured on the right).")
 
     def context_pictures(self) -> list:
-        return []  # the measured field beside it shows the triangle (Row LSTM) or the whole past (diagonal)
+        return []  # the measured field beside it shows the triangle (Row LSTM) or nearly the whole past (diagonal)
 
     def fast_steps(self, setup):
         """The Row LSTM keeps the row above's states (RowLSTMSteps); the Diagonal BiLSTM is sampled naively."""

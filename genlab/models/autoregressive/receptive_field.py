@@ -22,11 +22,13 @@ def receptive_field(model, row: int, col: int, trials: int = 3) -> torch.Tensor:
 
 
 def receptive_field_picture(model, row: int, col: int) -> torch.Tensor:
-    """(H, W) codes for a picture of what pixel (row, col) sees: 0 a later pixel (hidden by the masks),
-    1 an earlier pixel it does not see (a blind spot, or out of the layers' reach), 2 an earlier pixel it sees,
-    3 the pixel itself."""
+    """(H, W) codes for a picture of what pixel (row, col) sees: 0 a later pixel, unseen (as it must be), 1 an
+    earlier pixel it does not see (a blind spot, or out of the layers' reach), 2 an earlier pixel it sees, 3 the
+    pixel itself, 4 the pixel itself or a later one that reaches it: a leak, which a correct model never shows."""
     size = model.config.image_size
+    seen = receptive_field(model, row, col)  # (H, W) bool
     earlier = (torch.arange(size * size) < row * size + col).view(size, size)  # (H, W) bool
-    picture = earlier.long() * (1 + receptive_field(model, row, col).long())
+    picture = earlier.long() * (1 + seen.long())
     picture[row, col] = 3
+    picture[~earlier & seen] = 4
     return picture
