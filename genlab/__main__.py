@@ -184,6 +184,10 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, 
               f"original's class to {result.completed:.1%} of the completions, {result.bare:.1%} of the bare top "
               f"halves (the floor to beat) and {result.original:.1%} of the originals as the model sees them "
               "(the ceiling to approach)")
+        if model.config.num_classes:
+            guessed = completion_agreement(model, classifier, test_set, n, seed, guess_class=True)
+            print(f"the same completions drawn for a class the model guesses from the top half (Bayes' rule on "
+                  f"its own likelihoods): {guessed.completed:.1%}")
 
 
 def run_eval_all(args) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.data import ImageDataset
-from genlab.models.autoregressive.sampling import fast_sample, hide_mask
+from genlab.models.autoregressive.sampling import fast_sample, guess_labels, hide_mask
 
 
 @torch.inference_mode()
@@ -61,16 +61,22 @@ class CompletionAgreement:
 
 
 def completion_agreement(model, classifier: torch.nn.Module, test: ImageDataset, n: int, seed: int = 0,
-                         batch: int = 100, region: str = "bottom half") -> CompletionAgreement:
+                         batch: int = 100, region: str = "bottom half", guess_class: bool = False
+                         ) -> CompletionAgreement:
     """Hide `region` of the first n test images, complete each once (seeded), and compare the classifier's
-    class of the completion, of the bare visible part and of the original with the true class."""
+    class of the completion, of the bare visible part and of the original with the true class.
+
+    guess_class (class-conditional models): complete with a class drawn from the model's own posterior given
+    the visible pixels (sampling.guess_labels), instead of the unconditional p(x) it learned beside."""
     images, labels = test.images[:n].float(), test.labels[:n]
     known = hide_mask(region, model.config.image_size)  # (H, W) bool
     generator = torch.Generator().manual_seed(seed)
     completed = []
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
-        completed.append(fast_sample(model, partial=chunk, known=known, generator=generator).images.float().cpu())
+        label = guess_labels(model, chunk, known, generator) if guess_class else None
+        completed.append(fast_sample(model, partial=chunk, known=known, generator=generator,
+                                     label=label).images.float().cpu())
     bare = model.quantize(images) * known  # what the model was given, the rest black
     rate = lambda x: (predict(classifier, x) == labels).float().mean().item()  # noqa: E731
     return CompletionAgreement(rate(torch.cat(completed)), rate(bare), rate(model.quantize(images)), len(images))

@@ -20,7 +20,8 @@ from genlab.models import AUTOREGRESSIVE, CONDITIONAL, get_kind, kind_names_with
 from genlab.models.autoregressive.parameter_counts import (BINARY_RULES, atoms_comparison, binary_density_counts,
                                                            readable_count)
 from genlab.models.autoregressive.receptive_field import receptive_field_picture
-from genlab.models.autoregressive.sampling import HIDE_REGIONS, complete, fast_sample, hide_mask, pixel_log_likelihoods
+from genlab.models.autoregressive.sampling import (HIDE_REGIONS, class_posterior, complete, fast_sample, guess_labels,
+                                                   hide_mask, pixel_log_likelihoods)
 from genlab.models.base import count_parameters, nats_to_bits_per_dim
 from genlab.models.loading import LoadedCheckpoint
 from genlab.ui import common
@@ -130,6 +131,11 @@ def complete_tab(ex: Explorer) -> None:
                                 help="Divides the logits: below 1 picks likely pixel values more often (safer, "
                                      "duller), above 1 flattens each pixel's distribution (wilder).")
         label = class_picker(ex, "pcnn_class")
+        guess = model.conditional and label is None and st.checkbox(
+            "Guess the class from the visible pixels", True, key="pcnn_guess",
+            help="Bayes' rule on the model's own likelihoods: p(class | visible) ∝ p(visible | class). Each "
+                 "completion is drawn for a class drawn from that guess; unticked, the model's p(x) without a class "
+                 "draws it.")
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):
             st.caption("The model only sees the pixels *before* each hidden one in raster order: known pixels after "
@@ -146,6 +152,10 @@ def complete_tab(ex: Explorer) -> None:
                     with take_turn("autoregressive", "autoregressive samples"):
                         bar, report = progress_reporter(ex, f"Drawing {int((~known).sum())} pixels per completion…")
                         start = time.perf_counter()
+                        if guess:
+                            posterior = class_posterior(model, image[None], known)[0]  # (classes,)
+                            st.session_state["pcnn_posterior"] = given, posterior
+                            label = guess_labels(model, image[None].expand(count, -1, -1, -1), known, seed)
                         result = complete(model, image, known, count, temperature=temperature, label=label,
                                           generator=seed, progress=report)
                         st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
@@ -153,8 +163,15 @@ def complete_tab(ex: Explorer) -> None:
             done = st.session_state.get("pcnn_completions")
             if done and done[0] == given:
                 _, result, seconds = done
+                with_class = result.labels is not None and bool((result.labels < model.config.num_classes).all())
+                conditioned = "log p(image | its class)" if with_class else "log p(image)"
                 st.caption(f"{len(result.images)} completions in {seconds:.1f} s, most likely first. The number "
-                           "is log p(image) in nats: the completed image's exact log-likelihood.")
+                           f"is {conditioned} in nats: the completed image's exact log-likelihood.")
+                guessed = st.session_state.get("pcnn_posterior")
+                if guess and guessed and guessed[0] == given:
+                    top = guessed[1].topk(min(3, len(guessed[1])))
+                    st.caption("The model's guess from the visible pixels: " + ", ".join(
+                        f"{ex.classes[int(i)]} {p:.0%}" for p, i in zip(top.values, top.indices)) + ".")
                 for start in range(0, len(result.images), 8):
                     for column, img, lp in zip(st.columns(8), result.images[start:start + 8],
                                                result.log_likelihoods[start:start + 8]):

@@ -163,3 +163,22 @@ def test_hide_masks():
     assert not rectangle[5:10, 3:20].any() and rectangle.sum() == 28 * 28 - 5 * 17
     with pytest.raises(ValueError):
         hide_mask("circle", 28)
+
+
+def test_the_class_posterior_of_a_visible_prefix_is_bayes_rule_on_the_models_likelihoods():
+    from genlab.models.autoregressive.sampling import class_posterior, guess_labels, visible_prefix
+
+    known = hide_mask("bottom half", 8)
+    prefix = visible_prefix(known)
+    assert prefix[:4].all() and not prefix[4:].any()
+    rectangle = hide_mask("rectangle", 8, rows=(2, 4), cols=(3, 5))
+    assert visible_prefix(rectangle).sum() == 2 * 8 + 3  # the known pixels before the first hidden one
+    torch.manual_seed(0)
+    model = PixelCNN(PixelCNNConfig.tiny(output="bernoulli", num_classes=3)).eval()
+    x = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    posterior = class_posterior(model, x, known)
+    with torch.inference_mode():
+        log_p = torch.stack([(model.pixel_log_probs(x, y)[:, :4]).sum((1, 2)) for y in range(3)], 1)
+    assert torch.allclose(posterior, torch.softmax(log_p, 1), atol=1e-5)
+    labels = guess_labels(model, x, known, generator=0)
+    assert labels.shape == (2,) and torch.equal(labels, guess_labels(model, x, known, generator=0))

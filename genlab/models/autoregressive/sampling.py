@@ -211,3 +211,40 @@ def complete(model, image: torch.Tensor, known: torch.Tensor, n: int, *, tempera
     order = scores.argsort(descending=True)
     return Completions(images=result.images[order].cpu(), log_likelihoods=scores[order].cpu(),
                        labels=None if result.labels is None else result.labels[order].cpu())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Guessing the class of a partial image with the model's own likelihoods (class-conditional models)
+
+
+def visible_prefix(known: torch.Tensor) -> torch.Tensor:
+    """(H, W) bool: the known pixels that come before the first hidden one in raster order. Their likelihood
+    p(prefix | y) is exact: the chain rule's first factors, which no hidden pixel enters."""
+    flat = known.reshape(-1).bool()  # (D,)
+    hidden = (~flat).nonzero()
+    first_hidden = int(hidden[0]) if len(hidden) else len(flat)
+    prefix = torch.zeros_like(flat)
+    prefix[:first_hidden] = True
+    return prefix.view(known.shape[-2:])
+
+
+def class_posterior(model, partial: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Bayes' rule on the model's own likelihoods, with equal prior odds for the classes:
+
+        p(y | visible prefix) = p(prefix | y) / sum_y' p(prefix | y')
+
+    partial (N, 1, H, W) in [0, 1], known (H, W) bool -> (N, classes) probabilities."""
+    prefix = visible_prefix(known).to(model.device)  # (H, W)
+    x = model.quantize(partial.to(model.device).float())  # (N, 1, H, W)
+    with torch.inference_mode():
+        log_p = torch.stack([(model.pixel_log_probs(x, y) * prefix).sum((1, 2))  # (N,) log p(prefix | y)
+                             for y in range(model.config.num_classes)], dim=1)  # (N, classes)
+    return torch.softmax(log_p, dim=1)
+
+
+def guess_labels(model, partial: torch.Tensor, known: torch.Tensor,
+                 generator: int | torch.Generator | None = None) -> torch.Tensor:
+    """One class per image drawn from `class_posterior` (seeded): completing with it draws from
+    p(hidden | visible, y) with y ~ p(y | visible), the model's own guess at what the image shows."""
+    posterior = class_posterior(model, partial, known).cpu()  # (N, classes)
+    return torch.multinomial(posterior, 1, generator=as_generator(generator, "cpu"))[:, 0]  # (N,)

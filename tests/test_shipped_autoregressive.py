@@ -1,0 +1,61 @@
+"""The shipped models of the autoregressive lesson still meet their bars (a few hundred samples each; the closing
+note and the model cards give the full-size figures and the commands that print them)."""
+from pathlib import Path
+
+import pytest
+import torch
+
+from genlab import checkpoints
+from genlab.data import dataset_available, load_dataset
+from genlab.evaluation.class_agreement import completion_agreement, conditional_sample_accuracy
+from genlab.evaluation.compare import load_reference
+from genlab.evaluation.likelihood_baselines import independent_pixels_nll
+from genlab.models.base import evaluate_model
+from genlab.models.loading import load_checkpoint
+
+DIGITS = Path(checkpoints.SHIPPED_DIR) / "digits"
+# file -> (class accuracy of conditional samples, completion agreement); None: no bar for that model. These are
+# regression guards at the measured level (see the model cards and the closing note); where that is below the
+# course's bar (90% and 85% for digits), the issue says so and stays open.
+BARS = {
+    "pixelcnn.safetensors": (0.70, 0.70),  # completion with the class the model guesses from the top half
+    "nade.safetensors": (None, 0.75),
+    "pixelrnn-row.safetensors": (None, None),  # its triangular context: completions no better than the bare half
+}
+SHIPPED = [name for name in BARS if (DIGITS / name).exists()]
+
+pytestmark = pytest.mark.skipif(not dataset_available("digits"), reason="the MNIST test file is not here")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_reference("digits").classifier
+
+
+@pytest.fixture(scope="module")
+def binary():
+    return load_dataset("binary-digits", "train"), load_dataset("binary-digits", "test")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_it_beats_independent_pixels_on_the_binarized_test_digits(name, binary):
+    checkpoint = load_checkpoint(DIGITS / name)
+    assert checkpoint.card["dataset"] == "binary-digits"
+    train, test = binary
+    nll = evaluate_model(checkpoint.model, test)["nll"]
+    assert nll < independent_pixels_nll(train, test) - 50, nll  # by a wide margin, not by a hair
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][1]])
+def test_completions_of_bottom_halves_keep_the_digit(name, classifier, binary):
+    model = load_checkpoint(DIGITS / name).model
+    result = completion_agreement(model, classifier, binary[1], n=300, guess_class=model.conditional)
+    assert result.completed > result.bare + 0.05, result  # better than the bare top half: the floor
+    assert result.completed >= BARS[name][1], result
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][0]])
+def test_class_conditional_samples_are_the_class_asked_for(name, classifier):
+    model = load_checkpoint(DIGITS / name).model
+    result = conditional_sample_accuracy(model, classifier, n=300)
+    assert result.accuracy >= BARS[name][0], result
