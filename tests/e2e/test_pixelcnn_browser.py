@@ -52,8 +52,10 @@ def test_two_autoregressive_kinds_complete_the_same_image(app_server, page):
     wait_for_app(page)
     for info in one_per_kind:
         label = f"{info.label} · {DATASETS[info.dataset].title}"
-        page.locator(".st-key-pcnn_model").click()
-        page.get_by_role("option", name=label).click()
+        box = page.locator(".st-key-pcnn_model input")
+        box.click()
+        box.fill(label)  # the select box filters its options by what is typed
+        page.get_by_role("option", name=label).first.click()
         page.get_by_text(get_kind(info.kind).title).first.wait_for(timeout=120_000)  # the chosen kind's intro
         wait_for_app(page)
         page.locator(".st-key-pcnn_complete button").click()
