@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import plotly.express as px
 import streamlit as st
@@ -223,14 +224,15 @@ def watch_tab(ex: Explorer) -> None:
                              format_func=lambda c: "nothing" if c is None else c.label,
                              help="Another model's measured field at the same pixel: a plain PixelCNN misses an orange "
                                   "wedge above and to the right; a Row LSTM sees only a triangle above.")
-        shown = [(ex.checkpoint.card.get("title", "this model"), model)]
+        shown = [(ex.checkpoint.card.get("title", "this model"), ex.path)]
         if other is not None:
+            shown.append((other.label, str(other.path)))
+        for i, (column, (title, path)) in enumerate(zip(st.columns(len(shown)), shown)):
             try:
-                shown.append((other.label, load_model(other.path).model))
-            except (CheckpointError, ValueError) as error:
-                st.warning(str(error))
-        for i, (column, (title, shown_model)) in enumerate(zip(st.columns(len(shown)), shown)):
-            picture = receptive_field_picture(shown_model, row, col)  # (H, W) codes 0..3
+                picture = field_picture(path, Path(path).stat().st_mtime, row, col)  # (H, W) codes 0..4
+            except (CheckpointError, OSError, ValueError) as error:
+                column.warning(str(error))
+                continue
             figure = px.imshow(picture, zmin=0, zmax=4, color_continuous_scale=[
                 (0, "#111"), (0.25, "#f39c12"), (0.5, "#3498db"), (0.75, "#e74c3c"), (1, "#ff00ff")])
             figure.update_layout(coloraxis_showscale=False, height=300, margin=dict(l=0, r=0, t=0, b=0))
@@ -243,6 +245,13 @@ def watch_tab(ex: Explorer) -> None:
                    "respect to it is not zero. Red: the pixel. Blue: earlier pixels it sees. Orange: earlier pixels "
                    "it cannot see (a blind spot, or beyond the layers' reach). Black: later pixels, not seen. "
                    "Magenta would be a later pixel that leaks in: a broken ordering.")
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def field_picture(path: str, modified: float, row: int, col: int) -> torch.Tensor:
+    """The measured field of one pixel (receptive_field_picture), kept per checkpoint version and pixel: it costs
+    three backward passes, and the tab reruns on every click."""
+    return receptive_field_picture(load_model(path).model, row, col)
 
 
 def surprise_tab(ex: Explorer) -> None:
