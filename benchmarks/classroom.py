@@ -184,7 +184,7 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
 
 
 async def pixelcnn_completions(page, url: str, record: Record, rng: random.Random) -> None:
-    await visit(page, url, "PixelCNN", ".st-key-pcnn_complete button", tab="Complete")
+    await visit(page, url, "Autoregressive", ".st-key-pcnn_complete button", tab="Complete")
     button = page.locator(".st-key-pcnn_complete button").first
     index = page.locator(".st-key-pcnn_index input")
     await index.fill(str(rng.randrange(1000)))

@@ -40,10 +40,10 @@ def median_ms(work, repeats: int) -> float:
 
 
 def page_rerun_ms(repeats: int) -> float:
-    """A whole rerun of pages/2_GAN_arithmetic.py after a change of group C, in AppTest."""
+    """A whole rerun of views/2_GAN_arithmetic.py after a change of group C, in AppTest."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "2_GAN_arithmetic.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "views" / "2_GAN_arithmetic.py"), default_timeout=300)
     at.run()
     at.multiselect(key="gan_group_a").set_value(GROUPS["A"])
     at.multiselect(key="gan_group_b").set_value(GROUPS["B"])

@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="also ask the dataset's shipped classifier about N class-conditional samples and N "
                                "completions of bottom halves (autoregressive models)")
     evaluate.add_argument("--seed", type=int, default=0, help="with --agreement: the sampling seed")
+    evaluate.add_argument("--guidance", type=float, default=0.0,
+                          help="with --agreement: also measure with this classifier-free guidance weight (0: only "
+                               "the model's own conditionals)")
     evaluate.add_argument("--device", default=None)
 
     sample = commands.add_parser("sample", help="save a grid of samples as PNG")
@@ -162,11 +165,12 @@ def run_eval(args) -> int:
         print("this model has no likelihood to evaluate (an implicit model)")
     print_metrics(metrics, test_set.images[0].numel(), dataset_name, get_kind(checkpoint.kind))
     if args.agreement:
-        print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.seed, device)
+        print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.seed, device, args.guidance)
     return 0
 
 
-def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, device) -> None:
+def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, device, guidance: float = 0.0
+                    ) -> None:
     """What the dataset's shipped classifier makes of the model's class-conditional samples and completions."""
     from genlab.evaluation.class_agreement import completion_agreement, conditional_sample_accuracy
     from genlab.evaluation.compare import load_reference
@@ -178,6 +182,10 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, 
         result = conditional_sample_accuracy(model, classifier, n, seed)
         print(f"class-conditional samples: the classifier gives the class asked for to {result.accuracy:.1%} of "
               f"{n} (chance {chance:.0%}); per class " + ", ".join(f"{a:.0%}" for a in result.per_class))
+        if guidance:
+            guided = conditional_sample_accuracy(model, classifier, n, seed, guidance=guidance)
+            print(f"with classifier-free guidance w = {guidance:g}: {guided.accuracy:.1%}; per class "
+                  + ", ".join(f"{a:.0%}" for a in guided.per_class))
     if kind.can(AUTOREGRESSIVE):
         result = completion_agreement(model, classifier, test_set, n, seed)
         print(f"completing the bottom half of the first {result.images} test images: the classifier gives the "
@@ -188,6 +196,11 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, 
             guessed = completion_agreement(model, classifier, test_set, n, seed, guess_class=True)
             print(f"the same completions drawn for a class the model guesses from the top half (Bayes' rule on "
                   f"its own likelihoods): {guessed.completed:.1%}")
+            if guidance:
+                guided = completion_agreement(model, classifier, test_set, n, seed, guess_class=True,
+                                              guidance=guidance)
+                print(f"... and with classifier-free guidance w = {guidance:g} towards the guessed class: "
+                      f"{guided.completed:.1%}")
 
 
 def run_eval_all(args) -> int:

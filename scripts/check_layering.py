@@ -9,7 +9,7 @@ The floors, bottom to top:
     uses         genlab/{training,evaluation,explore,playground}/: each may use models and the foundation,
                  never a sibling floor
     ui           genlab/ui/: the only Streamlit-aware code in the package
-    pages        app.py, pages/ (Streamlit), genlab/__main__.py (the CLI, no Streamlit)
+    pages        app.py, views/ (Streamlit), genlab/__main__.py (the CLI, no Streamlit)
 
 A kind name (the `name` of a registered ModelKind, such as the one checkpoints store) may appear as a string
 only inside genlab/models/. Outside it, code imports only the registry and the modules every kind shares
@@ -62,7 +62,7 @@ def place_of_module(module: str) -> Place | None:
 
 def place_of_file(path: Path) -> Place | None:
     rel = path.resolve().relative_to(ROOT)
-    if rel.parts[0] == "pages" or rel == Path("app.py"):
+    if rel.parts[0] == "views" or rel == Path("app.py"):
         return Place("pages", "pages")
     if rel.parts[0] != "genlab":
         return None
@@ -123,7 +123,7 @@ def check_file(path: Path, kinds: set[str], rel: Path | None = None) -> list[str
     for line, module in imported_modules(tree, this_module, rel.name == "__init__.py"):
         where = f"{rel}:{line}"
         if module.split(".")[0] == "streamlit" and place.group not in STREAMLIT_GROUPS:
-            problems.append(f"{where}: imports Streamlit outside genlab/ui and pages/")
+            problems.append(f"{where}: imports Streamlit outside genlab/ui and views/")
         target = place_of_module(module)
         if target is None or module == this_module:
             continue
@@ -177,7 +177,7 @@ def import_cycles(files: list[Path]) -> list[str]:
 
 
 def project_files() -> list[Path]:
-    return sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "genlab").rglob("*.py")])
+    return sorted([ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "genlab").rglob("*.py")])
 
 
 def check_tree() -> list[str]:

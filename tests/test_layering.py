@@ -32,8 +32,8 @@ def problems_of(tmp_path, where: str, source: str) -> list[str]:
     ("genlab/training/fake.py", "from ..playground import gan\n", "sibling floor"),
     ("genlab/evaluation/fake.py", "import streamlit as st\n", "Streamlit outside"),
     ("genlab/ui/fake.py", "kind = get_kind('vae')\n", "names the model kind 'vae'"),
-    ("pages/9_Fake.py", "from genlab.models.dcgan import DCGAN\n", "family module genlab.models.dcgan"),
-    ("pages/9_Fake.py", "from genlab.models import vae\n", "family module genlab.models.vae"),
+    ("views/9_Fake.py", "from genlab.models.dcgan import DCGAN\n", "family module genlab.models.dcgan"),
+    ("views/9_Fake.py", "from genlab.models import vae\n", "family module genlab.models.vae"),
     ("genlab/ui/fake.py", "from genlab.models.autoregressive.masks import gate\n", "family module"),
     ("genlab/__main__.py", "import streamlit\n", "Streamlit outside"),
 ])
@@ -45,7 +45,7 @@ def test_the_checker_reports_a_broken_rule(tmp_path, where, source, complaint):
 @pytest.mark.parametrize("where, source", [
     ("genlab/models/fake.py", "from genlab.data import ImageDataset\nkind = 'vae'\nimport torch\n"),
     ("genlab/ui/fake.py", "import streamlit as st\nfrom genlab.training.jobs import JobManager\n"),
-    ("pages/9_Fake.py", "from genlab.ui.common import checkpoint_picker\nfrom genlab.models import LATENT\n"),
+    ("views/9_Fake.py", "from genlab.ui.common import checkpoint_picker\nfrom genlab.models import LATENT\n"),
     ("genlab/explore/fake.py", "from genlab.models.base import Model\nfrom . import latent\n"),
 ])
 def test_the_checker_accepts_what_the_floors_allow(tmp_path, where, source):

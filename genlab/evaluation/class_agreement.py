@@ -35,8 +35,9 @@ class ConditionalAccuracy:
 
 
 def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed: int = 0, batch: int = 100,
-                                temperature: float = 1.0) -> ConditionalAccuracy:
-    """Draw n samples, the classes asked for in turn (0, 1, ..., 9, 0, ...), and score them with the classifier."""
+                                temperature: float = 1.0, guidance: float = 0.0) -> ConditionalAccuracy:
+    """Draw n samples, the classes asked for in turn (0, 1, ..., 9, 0, ...), and score them with the classifier
+    (guidance: the classifier-free guidance weight of the sampler, 0 for the model's own p(x | y))."""
     classes = model.config.num_classes
     if not classes:
         raise ValueError("this model is not class-conditional: it cannot be asked for a class")
@@ -45,7 +46,8 @@ def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed
     predicted = []
     for start in range(0, n, batch):
         labels = asked[start:start + batch]
-        images = fast_sample(model, len(labels), label=labels, generator=generator, temperature=temperature)
+        images = fast_sample(model, len(labels), label=labels, generator=generator, temperature=temperature,
+                             guidance=guidance)
         predicted.append(predict(classifier, images.images.float().cpu()))
     hit = torch.cat(predicted) == asked  # (n,)
     per_class = [hit[asked == k].float().mean().item() for k in range(classes)]
@@ -61,22 +63,23 @@ class CompletionAgreement:
 
 
 def completion_agreement(model, classifier: torch.nn.Module, test: ImageDataset, n: int, seed: int = 0,
-                         batch: int = 100, region: str = "bottom half", guess_class: bool = False
-                         ) -> CompletionAgreement:
+                         batch: int = 100, region: str = "bottom half", guess_class: bool = False,
+                         guidance: float = 0.0, most_likely: bool = False) -> CompletionAgreement:
     """Hide `region` of the first n test images, complete each once (seeded), and compare the classifier's
     class of the completion, of the bare visible part and of the original with the true class.
 
     guess_class (class-conditional models): complete with a class drawn from the model's own posterior given
-    the visible pixels (sampling.guess_labels), instead of the unconditional p(x) it learned beside."""
+    the visible pixels (sampling.guess_labels), instead of the unconditional p(x) it learned beside, or with
+    most_likely its most probable class; guidance: the classifier-free guidance weight towards that class."""
     images, labels = test.images[:n].float(), test.labels[:n]
     known = hide_mask(region, model.config.image_size)  # (H, W) bool
     generator = torch.Generator().manual_seed(seed)
     completed = []
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
-        label = guess_labels(model, chunk, known, generator) if guess_class else None
+        label = guess_labels(model, chunk, known, generator, most_likely) if guess_class else None
         completed.append(fast_sample(model, partial=chunk, known=known, generator=generator,
-                                     label=label).images.float().cpu())
+                                     label=label, guidance=guidance).images.float().cpu())
     bare = model.quantize(images) * known  # what the model was given, the rest black
     rate = lambda x: (predict(classifier, x) == labels).float().mean().item()  # noqa: E731
     return CompletionAgreement(rate(torch.cat(completed)), rate(bare), rate(model.quantize(images)), len(images))

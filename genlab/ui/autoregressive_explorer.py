@@ -62,6 +62,17 @@ def class_picker(ex: Explorer, key: str, label: str = "Class") -> int | None:
     return None if index == 0 else index - 1
 
 
+def guidance_slider(ex: Explorer, key: str, applies: bool) -> float:
+    """Classifier-free guidance for a class-conditional model (0 for others, or when no class is in play)."""
+    if not ex.model.conditional:
+        return 0.0
+    weight = st.slider("Guidance towards the class", 0.0, 4.0, 1.0, 0.25, key=key, disabled=not applies,
+                       help="w = 0 draws from the model's own p(x | class). w > 0 runs the model twice per pixel, "
+                            "with the class and without, and reweights each pixel's probabilities by "
+                            "(p(value | class) / p(value))^w: clearer classes, less variety, twice the time.")
+    return weight if applies else 0.0
+
+
 def progress_reporter(ex: Explorer, text: str):
     """A progress bar, and a sampler callback that moves it once per image row."""
     bar = st.progress(0.0, text=text)
@@ -137,6 +148,7 @@ def complete_tab(ex: Explorer) -> None:
             help="Bayes' rule on the model's own likelihoods: p(class | visible) ∝ p(visible | class). Each "
                  "completion is drawn for a class drawn from that guess; unticked, the model's p(x) without a class "
                  "draws it.")
+        guidance = guidance_slider(ex, "pcnn_guidance", applies=label is not None or bool(guess))
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):
             st.caption("The model only sees the pixels *before* each hidden one in raster order: known pixels after "
@@ -158,7 +170,7 @@ def complete_tab(ex: Explorer) -> None:
                             st.session_state["pcnn_posterior"] = given, posterior
                             label = guess_labels(model, image[None].expand(count, -1, -1, -1), known, seed)
                         result = complete(model, image, known, count, temperature=temperature, label=label,
-                                          generator=seed, progress=report)
+                                          generator=seed, progress=report, guidance=guidance)
                         st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start
                         bar.empty()
             done = st.session_state.get("pcnn_completions")
@@ -283,6 +295,7 @@ def sample_tab(ex: Explorer) -> None:
         sample_temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_sample_temperature",
                                        help="Below 1: likelier pixels; above 1: more random ones.")
         sample_label = class_picker(ex, "pcnn_sample_class")
+        sample_guidance = guidance_slider(ex, "pcnn_sample_guidance", applies=sample_label is not None)
         if not model.conditional:
             can = get_kind(ex.checkpoint.kind).can(CONDITIONAL)
             st.caption("This model is unconditional" + ("; one trained with `--num-classes 10` can draw a chosen "
@@ -293,7 +306,7 @@ def sample_tab(ex: Explorer) -> None:
                 bar, report = progress_reporter(ex, f"Drawing {size * size} pixels per image…")
                 start = time.perf_counter()
                 images = fast_sample(model, n, temperature=sample_temperature, label=sample_label,
-                                     generator=sample_seed, progress=report).images
+                                     generator=sample_seed, progress=report, guidance=sample_guidance).images
                 st.session_state["pcnn_samples"] = images.cpu(), time.perf_counter() - start
                 bar.empty()
     if st.session_state.get("pcnn_samples"):

@@ -17,21 +17,21 @@ class PageInfo:
     shows: str | None = None  # the capability whose models this page explores
 
 
-HOME = PageInfo("pages/home.py", "Home", "🧪", "What each page does, which models and datasets are ready.")
+HOME = PageInfo("views/home.py", "Home", "🧪", "What each page does, which models and datasets are ready.")
 PAGES = [
     HOME,
-    PageInfo("pages/1_VAE_explorer.py", "VAE explorer", "🗺️",
+    PageInfo("views/1_VAE_explorer.py", "VAE explorer", "🗺️",
              "Drag a point through a VAE's latent space and watch the decoded image follow; encode your own drawing.",
              LATENT),
-    PageInfo("pages/2_GAN_arithmetic.py", "GAN arithmetic", "➕",
+    PageInfo("views/2_GAN_arithmetic.py", "GAN arithmetic", "➕",
              "Add and subtract a generator's latent vectors, as in the DCGAN paper's famous figure.", GENERATOR),
-    PageInfo("pages/3_PixelCNN.py", "PixelCNN", "🧩",
+    PageInfo("views/3_Autoregressive.py", "Autoregressive", "🧩",
              "Hide part of an image and let an autoregressive model imagine several endings, pixel by pixel.",
              AUTOREGRESSIVE),
-    PageInfo("pages/4_Train.py", "Train", "🏋️", "Train a small model live and watch its losses and samples improve."),
-    PageInfo("pages/5_Compare.py", "Compare", "⚖️",
+    PageInfo("views/4_Train.py", "Train", "🏋️", "Train a small model live and watch its losses and samples improve."),
+    PageInfo("views/5_Compare.py", "Compare", "⚖️",
              "Put the model families side by side: samples, likelihoods and quality metrics on the same data."),
-    PageInfo("pages/6_GAN_playground.py", "GAN playground", "🎯",
+    PageInfo("views/6_GAN_playground.py", "GAN playground", "🎯",
              "Watch a generator and a discriminator play the minimax game on 2-D points."),
 ]
 

@@ -16,8 +16,8 @@ from genlab.ui.jobs import job_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-VAE_PAGE = str(ROOT / "pages" / "1_VAE_explorer.py")
-PIXELCNN_PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
+VAE_PAGE = str(ROOT / "views" / "1_VAE_explorer.py")
+PIXELCNN_PAGE = str(ROOT / "views" / "3_Autoregressive.py")
 CHECKPOINTS = [f for f in corpus("checkpoint") if f.path.suffix == ".safetensors"]  # the uploader takes no other
 IMAGES = corpus("image")
 ZIPS = corpus("zip")
@@ -99,7 +99,7 @@ def test_every_bad_picture_in_the_pixelcnn_upload_gets_one_sentence(tiny_models)
 
 def test_every_bad_zip_on_the_train_page_gets_one_sentence_and_registers_nothing():
     at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page("pages/4_Train.py")
+    at.switch_page("views/4_Train.py")
     run(at)
     datasets = list(at.selectbox(key="train_dataset").options)
     upload_each(at, "train_zip", ZIPS, "application/zip", accepted=())

@@ -11,7 +11,7 @@ from genlab.checkpoints import save_checkpoint
 from genlab.models.classifier import Classifier, ClassifierConfig
 from genlab.models.vae import VAE, VAEConfig
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "5_Compare.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "5_Compare.py")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from genlab.checkpoints import save_checkpoint
 from genlab.models.dcgan import DCGAN, DCGANConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "2_GAN_arithmetic.py")
+PAGE = str(ROOT / "views" / "2_GAN_arithmetic.py")
 SHIPPED = ROOT / "checkpoints" / "fashion-mnist" / "dcgan.safetensors"
 
 

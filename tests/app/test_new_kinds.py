@@ -93,7 +93,7 @@ def test_kinds(tmp_path, monkeypatch, user_checkpoint_dir):
 
 
 def run_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "views" / page), default_timeout=120)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

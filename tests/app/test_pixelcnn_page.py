@@ -17,7 +17,7 @@ from genlab.models.autoregressive.pixelcnn import PixelCNN, PixelCNNConfig
 from genlab.models.autoregressive.pixelrnn import PixelRNN, PixelRNNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "3_PixelCNN.py")
+PAGE = str(ROOT / "views" / "3_Autoregressive.py")
 SHIPPED = list_checkpoints(kinds=kind_names_with(AUTOREGRESSIVE), folders=[(checkpoints.SHIPPED_DIR, "shipped")])
 TABS = ["Complete", "Watch it draw", "Surprise map", "Sample", "Parameters", "Likelihoods"]
 
@@ -136,6 +136,28 @@ def test_unconditional_and_class_conditional_sampling(tiny_pixelcnn):
     images, _ = at.session_state["pcnn_samples"]
     assert images.shape == (2, 1, 28, 28)
     assert any("2 samples in" in c for c in image_captions(at))
+
+
+def test_guidance_is_offered_only_when_a_class_is_in_play_and_reaches_the_sampler(tiny_pixelcnn, monkeypatch):
+    import genlab.ui.autoregressive_explorer as explorer
+
+    seen = []
+    real = explorer.fast_sample
+    monkeypatch.setattr(explorer, "fast_sample", lambda *a, **k: seen.append(k["guidance"]) or real(*a, **k))
+    at = open_page("Sample")
+    assert at.slider(key="pcnn_sample_guidance").disabled  # "any (p(x), no class)": nothing to guide towards
+    at.slider(key="pcnn_sample_n").set_value(1)
+    at.selectbox(key="pcnn_sample_class").set_value(3)
+    run(at)
+    assert not at.slider(key="pcnn_sample_guidance").disabled
+    at.slider(key="pcnn_sample_guidance").set_value(2.0)
+    at.button(key="pcnn_sample").click()
+    run(at)
+    assert seen == [2.0] and "reweights" in at.slider(key="pcnn_sample_guidance").help
+    at.selectbox(key="pcnn_sample_class").set_value(0)  # back to no class: the slider is off and not applied
+    at.button(key="pcnn_sample").click()
+    run(at)
+    assert seen == [2.0, 0.0]
 
 
 def test_the_parameter_count_of_a_table_against_the_models(tiny_pixelcnn):

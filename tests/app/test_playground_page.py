@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "6_GAN_playground.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "6_GAN_playground.py")
 
 
 def step_counter(at: AppTest) -> int:

@@ -36,7 +36,7 @@ def toy_dataset_and_fresh_manager(monkeypatch):
 
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)  # through the home page, so links to other pages work
-    at.switch_page("pages/4_Train.py").run()
+    at.switch_page("views/4_Train.py").run()
     assert not at.exception
     return at
 
@@ -92,7 +92,7 @@ def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():
 
     rerun_until(second, lambda at: at.success)
     assert "every page's model list shows it now" in second.success[0].value
-    if (Path(APP).parent / "pages" / "1_VAE_explorer.py").exists():
+    if (Path(APP).parent / "views" / "1_VAE_explorer.py").exists():
         assert [link.proto.label for link in second.get("page_link")][-1] == "Open the VAE explorer"
     assert [c.path for c in list_checkpoints(kind="vae", dataset="toy-page")] == [job.checkpoint_path]
     first.run()
@@ -122,7 +122,7 @@ def test_stop_saves_the_run_and_continue_training_resumes_it():
     assert view.state == "done" and view.start_step == stopped.view().step and view.step > view.start_step
 
     reloaded = AppTest.from_file(APP, default_timeout=120)  # a reload of a URL that names the first run
-    reloaded.switch_page("pages/4_Train.py")
+    reloaded.switch_page("views/4_Train.py")
     reloaded.query_params["job"] = str(stopped.id)
     reloaded.run()
     assert reloaded.selectbox(key="train_job_pick").value == stopped.id

@@ -15,7 +15,7 @@ from genlab.models.vae import VAE, VAEConfig
 from genlab.ui.latent_explorer import TABS
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "1_VAE_explorer.py")
+PAGE = str(ROOT / "views" / "1_VAE_explorer.py")
 SHIPPED_VAES = list_checkpoints(kind="vae", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
 
 

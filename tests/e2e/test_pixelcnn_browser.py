@@ -17,7 +17,7 @@ def test_completing_an_image_shows_ranked_completions(app_server, page):
     shipped = list_checkpoints(kind="pixelcnn", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
     if not shipped:
         pytest.skip("no shipped PixelCNN checkpoint in checkpoints/")
-    page.goto(f"{app_server}/PixelCNN")
+    page.goto(f"{app_server}/Autoregressive")
     button = page.locator(".st-key-pcnn_complete button")
     button.wait_for(timeout=180_000)  # the first run loads torch, a model and a dataset
     wait_for_app(page)
@@ -47,7 +47,7 @@ def test_two_autoregressive_kinds_complete_the_same_image(app_server, page):
     one_per_kind = list({info.kind: info for info in shipped}.values())[:2]
     if len(one_per_kind) < 2:
         pytest.skip("fewer than two autoregressive kinds are shipped for binary-digits")
-    page.goto(f"{app_server}/PixelCNN")
+    page.goto(f"{app_server}/Autoregressive")
     page.locator(".st-key-pcnn_complete button").wait_for(timeout=180_000)
     wait_for_app(page)
     for info in one_per_kind:

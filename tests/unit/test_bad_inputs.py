@@ -50,7 +50,7 @@ def snapshot(*folders: Path, recursive: bool = True) -> set[Path]:
 @pytest.fixture
 def nothing_written_outside(tmp_path, user_checkpoint_dir):
     """Asserts afterwards that no file appeared anywhere but the user folder (and that the pickle never ran)."""
-    watched = [ROOT / "genlab", ROOT / "pages", ROOT / "checkpoints", ROOT / "tests" / "data", tmp_path]
+    watched = [ROOT / "genlab", ROOT / "views", ROOT / "checkpoints", ROOT / "tests" / "data", tmp_path]
     shallow = [ROOT, tmp_path.parent, Path("/tmp"), Path.cwd()]
     before, before_shallow = snapshot(*watched), snapshot(*shallow, recursive=False)
     yield

@@ -12,7 +12,7 @@ from genlab.models.autoregressive.receptive_field import receptive_field
 from genlab.models.loading import load_checkpoint
 
 VARIANTS = ["gated", "plain"]
-OUTPUTS = ["softmax", "bernoulli"]
+OUTPUTS = ["softmax", "bernoulli", "logistic"]
 
 
 def tiny(variant="gated", output="softmax", **overrides) -> PixelCNN:

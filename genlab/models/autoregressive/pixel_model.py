@@ -3,9 +3,13 @@ convolutions, PixelRNN's LSTMs): pixel values, class labels, the exact likelihoo
 
 A subclass writes `logits(x, label)`: quantized images (N, 1, H, W) and checked labels -> the logits of every
 pixel's conditional, (N, 1, H, W) for a Bernoulli pixel or (N, 256, H, W) for 256 grey levels, where position i
-has seen only pixels before i in raster order. Its config has `output` ("bernoulli" or "softmax"),
-`num_classes`, `label_dropout` and `image_size`. Everything else (log p(x), the loss, sampling and completion
-through genlab/models/autoregressive/sampling.py) follows from that.
+has seen only pixels before i in raster order. Its config has `output` ("bernoulli", "softmax" or, where the
+model offers it, "logistic"), `num_classes`, `label_dropout` and `image_size`. Everything else (log p(x), the
+loss, sampling and completion through genlab/models/autoregressive/sampling.py) follows from that.
+
+A "logistic" model (a mixture of discretized logistics, logistic_mixture.py) writes `mixture_params(x, label)`
+instead: (N, 3K, H, W); its logits are the 256 levels' log-probabilities, and its likelihood is computed at the
+observed levels only (the same numbers, without building all 256).
 """
 from __future__ import annotations
 
@@ -14,11 +18,16 @@ import math
 import torch
 import torch.nn.functional as F
 
+from genlab.models.autoregressive import logistic_mixture
 from genlab.models.base import Model
 
 OUTPUTS = ("softmax", "bernoulli")
 OUTPUT_HELP = ("'softmax': each pixel is one of 256 grey levels (exact likelihood of 8-bit images); 'bernoulli': "
                "images are binarized at 0.5 and each pixel is black or white.")
+OUTPUTS_WITH_MIXTURE = ("softmax", "logistic", "bernoulli")
+OUTPUT_WITH_MIXTURE_HELP = OUTPUT_HELP + (" 'logistic': 256 grey levels from a mixture of discretized logistics "
+                                          "(PixelCNN++), so neighbouring levels share probability: it learns "
+                                          "faster, and the likelihood stays exact.")
 NUM_CLASSES_HELP = "0: unconditional p(x); 10: class-conditional p(x | y), so you can ask for 'a 7' or 'a sneaker'."
 LABEL_DROPOUT_HELP = ("For a class-conditional model, the fraction of training images shown with the label 'none', "
                       "so the same network also learns the unconditional p(x) (used when no class is asked for).")
@@ -46,7 +55,23 @@ class PixelModel(Model):
     clip_grad_norm = 1.0
 
     def logits(self, x: torch.Tensor, label=None) -> torch.Tensor:
+        if self.config.output == "logistic":
+            return logistic_mixture.log_pmf(self.mixture_params(x, label))  # (N, 256, H, W)
         raise NotImplementedError
+
+    def mixture_params(self, x: torch.Tensor, label=None) -> torch.Tensor:
+        raise NotImplementedError  # (N, 3K, H, W), for output "logistic"
+
+    def head_logits(self, raw: torch.Tensor) -> torch.Tensor:
+        """The output head's numbers for one pixel or all, (N, C, ...) -> logits (N, K, ...): as they are, or
+        for a mixture the 256 levels' log-probabilities."""
+        return logistic_mixture.log_pmf(raw) if self.config.output == "logistic" else raw
+
+    @property
+    def head_outputs(self) -> int:
+        """Numbers the output head gives per pixel: 1 (Bernoulli), 256 (softmax) or 3 per logistic."""
+        c = self.config
+        return {"bernoulli": 1, "softmax": 256}.get(c.output) or logistic_mixture.channels_for(c.mixtures)
 
     # -- pixels: values, network inputs and targets ---------------------------------------------------
     def quantize(self, x: torch.Tensor) -> torch.Tensor:
@@ -91,8 +116,10 @@ class PixelModel(Model):
         """log p(x_i | x_<i) (or log p(x_i | x_<i, y)) of every pixel, (N, H, W), in nats, for images in [0, 1]
         (quantized here). No label: the unconditional model."""
         x = self.quantize(x)
-        logits = self.logits(x, label)  # (N, K, H, W)
         target = self.targets(x)  # (N, H, W)
+        if self.config.output == "logistic":
+            return logistic_mixture.log_prob_targets(self.mixture_params(x, label), target)
+        logits = self.logits(x, label)  # (N, K, H, W)
         if self.config.output == "bernoulli":
             return -F.binary_cross_entropy_with_logits(logits[:, 0], target.float(), reduction="none")
         return -F.cross_entropy(logits, target, reduction="none")
@@ -114,12 +141,14 @@ class PixelModel(Model):
 
     @torch.inference_mode()
     def sample(self, n: int, generator: int | torch.Generator | None = None, label=None,
-               temperature: float = 1.0) -> torch.Tensor:
+               temperature: float = 1.0, guidance: float = 0.0) -> torch.Tensor:
         """n images drawn pixel by pixel (the fast sampler where the model has one): (n, 1, H, W) in [0, 1]; a
-        class-conditional model draws from p(x | label), or from p(x) when no label is given."""
+        class-conditional model draws from p(x | label), or from p(x) when no label is given (guidance: the
+        classifier-free guidance weight, sampling.guided_logits)."""
         from genlab.models.autoregressive.sampling import fast_sample  # the samplers know no architecture
 
-        return fast_sample(self, n, generator=generator, label=label, temperature=temperature).images
+        return fast_sample(self, n, generator=generator, label=label, temperature=temperature,
+                           guidance=guidance).images
 
     @torch.inference_mode()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None

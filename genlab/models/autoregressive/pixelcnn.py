@@ -37,9 +37,9 @@ from torch import nn
 
 from genlab.models import AUTOREGRESSIVE, CONDITIONAL, EXACT, SAMPLES, ModelKind, check_choices, register_kind
 from genlab.models.autoregressive.masks import MaskedConv2d, gate, mask_picture
-from genlab.models.autoregressive.pixel_model import (LABEL_DROPOUT_HELP, NUM_CLASSES_HELP, OUTPUT_HELP, OUTPUTS,
-                                                      PIXEL_CURVE_NOTE, PIXEL_LOSS_LABELS, PixelModel,
-                                                      check_pixel_settings, levels_of, pixel_discretisation)
+from genlab.models.autoregressive.pixel_model import (LABEL_DROPOUT_HELP, NUM_CLASSES_HELP, OUTPUT_WITH_MIXTURE_HELP,
+                                                      OUTPUTS_WITH_MIXTURE, PIXEL_CURVE_NOTE, PIXEL_LOSS_LABELS,
+                                                      PixelModel, check_pixel_settings, levels_of, pixel_discretisation)
 from genlab.models.autoregressive.pixelcnn_fast import GatedCacheSteps, RowBandSteps
 
 VARIANTS = ("gated", "plain")
@@ -50,7 +50,10 @@ class PixelCNNConfig:
     variant: str = field(default="gated", metadata={
         "choices": VARIANTS, "help": "'gated': vertical and horizontal stacks with gated units and no blind spot (van den Oord et al. "
                 "2016b); 'plain': masked convolutions with residual blocks, which leave a blind spot."})
-    output: str = field(default="softmax", metadata={"choices": OUTPUTS, "help": OUTPUT_HELP})
+    output: str = field(default="softmax", metadata={"choices": OUTPUTS_WITH_MIXTURE,
+                                                     "help": OUTPUT_WITH_MIXTURE_HELP})
+    mixtures: int = field(default=5, metadata={
+        "help": "With output 'logistic': how many logistics each pixel's distribution mixes."})
     channels: int = field(default=32, metadata={
         "help": "Feature channels in every layer: more capacity, but training and sampling get slower."})
     layers: int = field(default=6, metadata={
@@ -77,6 +80,8 @@ class PixelCNNConfig:
         if self.kernel_size < 3 or self.kernel_size % 2 == 0 or self.first_kernel_size < 3 or \
                 self.first_kernel_size % 2 == 0:
             raise ValueError("kernel sizes must be odd and at least 3")
+        if not 1 <= self.mixtures <= 32:
+            raise ValueError(f"mixtures must be 1..32, not {self.mixtures}")
         if not 1 <= self.channels <= 512 or not 0 <= self.layers <= 64 or self.head_channels < 1:
             raise ValueError("channels must be 1..512, layers 0..64 and head_channels positive")
 
@@ -178,7 +183,7 @@ class PixelCNN(PixelModel):
         # The output head works on each pixel alone (1x1 convolutions): it cannot break the ordering.
         self.head = nn.Sequential(
             nn.ReLU(), nn.Conv2d(c.channels, c.head_channels, 1),
-            nn.ReLU(), nn.Conv2d(c.head_channels, 1 if c.output == "bernoulli" else 256, 1))
+            nn.ReLU(), nn.Conv2d(c.head_channels, self.head_outputs, 1))
 
     @property
     def receptive_rows(self) -> int:
@@ -202,13 +207,18 @@ class PixelCNN(PixelModel):
 
     def logits(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         """Quantized images (N, 1, H, W) -> logits of every pixel's conditional: (N, 1, H, W) for Bernoulli,
-        (N, 256, H, W) for softmax."""
+        (N, 256, H, W) for softmax or a logistic mixture."""
+        return self.head_logits(self.head(self.features(x, self.check_label(label, len(x)))))
+
+    def mixture_params(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        """Quantized images (N, 1, H, W) -> each pixel's mixture of logistics (N, 3K, H, W) (output 'logistic')."""
         return self.head(self.features(x, self.check_label(label, len(x))))
 
     # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
     def describe(self) -> str:
         c = self.config
-        levels = "black or white (Bernoulli)" if c.output == "bernoulli" else "one of 256 grey levels (softmax)"
+        levels = {"bernoulli": "black or white (Bernoulli)", "softmax": "one of 256 grey levels (softmax)",
+                  "logistic": f"one of 256 grey levels (a mixture of {c.mixtures} discretized logistics)"}[c.output]
         return (f"{c.variant.capitalize()} PixelCNN, {c.layers + 1} layers of {c.channels} channels; each pixel is "
                 f"{levels}; {'class-conditional' if self.conditional else 'unconditional'}.")
 

@@ -117,7 +117,7 @@ class GatedCacheSteps:
                     self.h_in[l + 1][:, col + self.columns[l + 1].pad] = h
             if col in wanted:
                 hidden = torch.addmm(hidden_b, torch.relu(h), hidden_t)  # (N, head)
-                yield col, torch.addmm(out_b, torch.relu(hidden), out_t)  # (N, K)
+                yield col, self.model.head_logits(torch.addmm(out_b, torch.relu(hidden), out_t))  # (N, K)
 
     def pixel_set(self, row: int, col: int, value: torch.Tensor) -> None:
         """A new pixel value (N,) enters layer 0's vertical and horizontal inputs."""

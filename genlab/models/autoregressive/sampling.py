@@ -15,7 +15,7 @@ model's grey levels); unknown pixels are drawn in raster order, each seeing the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -96,20 +96,40 @@ def _write(s: Setup, row: int, col: int, value: torch.Tensor) -> torch.Tensor:
     return new
 
 
-def _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, step_maker
-         ) -> SampleResult:
+def guided_logits(conditional: torch.Tensor, unconditional: torch.Tensor, guidance: float) -> torch.Tensor:
+    """Classifier-free guidance (Ho & Salimans 2022) on one pixel's logits, (N, K) each:
+
+        l = l_uncond + (1 + w) (l_cond - l_uncond),  i.e.  q(x_i) ∝ p(x_i | x_<i, y) [p(y | x_<=i) / p(y | x_<i)]^w
+
+    (Bayes' rule turns the ratio p(x_i | x_<i, y) / p(x_i | x_<i) into the bracket). w = 0 is the model's own
+    p(x_i | x_<i, y); w > 0 favours the values that make the class more believable, at the cost of variety:
+    the images are then no longer samples of the model's likelihood."""
+    return unconditional + (1 + guidance) * (conditional - unconditional)
+
+
+def _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, step_maker,
+         guidance: float = 0.0) -> SampleResult:
+    if guidance < 0:
+        raise ValueError(f"the guidance weight must be 0 or more, not {guidance}")
     with torch.inference_mode():
         s = _setup(model, n, partial, known, label, generator, temperature)
         kept = torch.full((len(s.x), model.logit_channels) + s.x.shape[2:], float("nan"),
                           device=s.x.device) if keep_logits else None
         total, done = sum(len(cols) for _, cols in s.rows), 0
-        stepper = step_maker(model, s)
+        steppers = [step_maker(model, s)]
+        if guidance > 0 and s.label is not None:  # a second pass with the label "none", on the same image tensor
+            steppers.append(step_maker(model, replace(s, label=torch.full_like(s.label, model.config.num_classes))))
         for row, cols in s.rows:
-            for col, logits in stepper(row, cols):  # logits (N, K) of pixel (row, col)
+            for steps in zip(*(stepper(row, cols) for stepper in steppers)):  # ((col, logits (N, K)), ...)
+                col, logits = steps[0]
+                if len(steps) == 2:
+                    logits = guided_logits(logits, steps[1][1], guidance)
                 if kept is not None:
                     kept[:, :, row, col] = logits
                 value = draw_pixel(logits, s.noise[:, row, col], temperature, model.config.levels)
-                stepper.pixel_set(row, col, _write(s, row, col, value))
+                value = _write(s, row, col, value)
+                for stepper in steppers:
+                    stepper.pixel_set(row, col, value)
                 done += 1
                 if progress is not None:
                     progress(done, total, s.x)
@@ -135,13 +155,15 @@ class NaiveSteps:
 def naive_sample(model, n: int | None = None, *, partial: torch.Tensor | None = None,
                  known: torch.Tensor | None = None, temperature: float = 1.0, label=None,
                  generator: int | torch.Generator | None = None, progress: ProgressCallback | None = None,
-                 keep_logits: bool = False) -> SampleResult:
+                 keep_logits: bool = False, guidance: float = 0.0) -> SampleResult:
     """The reference: draw every unknown pixel in raster order, running the whole network for each one.
 
     n: images to draw (or copies of `partial`); partial: (N or 1, 1, H, W) in [0, 1]; known: bool mask
     (H, W) or (N, 1, H, W) of the pixels to keep; label: a class (or one per image) for conditional models;
-    generator: a seed or torch.Generator."""
-    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, NaiveSteps)
+    generator: a seed or torch.Generator; guidance: the classifier-free guidance weight w (`guided_logits`),
+    0 for the model's own conditionals."""
+    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, NaiveSteps,
+                guidance)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -151,11 +173,11 @@ def naive_sample(model, n: int | None = None, *, partial: torch.Tensor | None = 
 def fast_sample(model, n: int | None = None, *, partial: torch.Tensor | None = None,
                 known: torch.Tensor | None = None, temperature: float = 1.0, label=None,
                 generator: int | torch.Generator | None = None, progress: ProgressCallback | None = None,
-                keep_logits: bool = False) -> SampleResult:
+                keep_logits: bool = False, guidance: float = 0.0) -> SampleResult:
     """Same arguments and same results as `naive_sample`, reusing work between pixels where the model offers a
     way (`model.fast_steps(setup)`, e.g. cached activations); a model without one is sampled naively."""
     steps = type(model).fast_steps if hasattr(model, "fast_steps") else NaiveSteps
-    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, steps)
+    return _run(model, n, partial, known, label, generator, temperature, progress, keep_logits, steps, guidance)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -203,10 +225,10 @@ class Completions:
 
 def complete(model, image: torch.Tensor, known: torch.Tensor, n: int, *, temperature: float = 1.0,
              label=None, generator: int | torch.Generator | None = None,
-             progress: ProgressCallback | None = None) -> Completions:
+             progress: ProgressCallback | None = None, guidance: float = 0.0) -> Completions:
     """n completions of one image (1, H, W) whose `known` pixels (H, W) are kept, ranked by log-likelihood."""
     result = fast_sample(model, n, partial=image, known=known, temperature=temperature, label=label,
-                         generator=generator, progress=progress)
+                         generator=generator, progress=progress, guidance=guidance)
     scores = log_likelihoods(model, result.images, label)  # (n,)
     order = scores.argsort(descending=True)
     return Completions(images=result.images[order].cpu(), log_likelihoods=scores[order].cpu(),
@@ -243,8 +265,11 @@ def class_posterior(model, partial: torch.Tensor, known: torch.Tensor) -> torch.
 
 
 def guess_labels(model, partial: torch.Tensor, known: torch.Tensor,
-                 generator: int | torch.Generator | None = None) -> torch.Tensor:
-    """One class per image drawn from `class_posterior` (seeded): completing with it draws from
-    p(hidden | visible, y) with y ~ p(y | visible), the model's own guess at what the image shows."""
+                 generator: int | torch.Generator | None = None, most_likely: bool = False) -> torch.Tensor:
+    """One class per image (N,) from `class_posterior`: drawn from it (seeded), so that completing with it draws
+    from p(hidden | visible) = sum_y p(y | visible) p(hidden | visible, y), the model's own completion; or, with
+    most_likely, its most probable class (the model's best single guess of what the image shows)."""
     posterior = class_posterior(model, partial, known).cpu()  # (N, classes)
+    if most_likely:
+        return posterior.argmax(1)
     return torch.multinomial(posterior, 1, generator=as_generator(generator, "cpu"))[:, 0]  # (N,)

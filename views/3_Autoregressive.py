@@ -1,4 +1,4 @@
-"""Autoregressive models (the PixelCNN page): exact likelihood, image completion, and sampling pixel by pixel, for
+"""Autoregressive models (the Autoregressive page): exact likelihood, image completion, and sampling pixel by pixel, for
 every kind with the autoregressive capability.
 
 The tabs live in genlab/ui/autoregressive_explorer.py; the maths in genlab/models/autoregressive/.
