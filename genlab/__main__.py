@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--agreement", type=int, default=0, metavar="N",
                           help="also ask the dataset's shipped classifier about N class-conditional samples and N "
                                "completions of bottom halves (autoregressive models)")
+    evaluate.add_argument("--completions", type=int, default=0, metavar="N",
+                          help="with --agreement: complete this many test images instead (default: as many)")
     evaluate.add_argument("--seed", type=int, default=0, help="with --agreement: the sampling seed")
     evaluate.add_argument("--guidance", type=float, default=0.0,
                           help="with --agreement: also measure with this classifier-free guidance weight (0: only "
@@ -165,12 +167,13 @@ def run_eval(args) -> int:
         print("this model has no likelihood to evaluate (an implicit model)")
     print_metrics(metrics, test_set.images[0].numel(), dataset_name, get_kind(checkpoint.kind))
     if args.agreement:
-        print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.seed, device, args.guidance)
+        print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.completions or args.agreement,
+                        args.seed, device, args.guidance)
     return 0
 
 
-def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, device, guidance: float = 0.0
-                    ) -> None:
+def print_agreement(checkpoint, dataset_name: str, test_set, n: int, completions: int, seed: int, device,
+                    guidance: float = 0.0) -> None:
     """What the dataset's shipped classifier makes of the model's class-conditional samples and completions."""
     from genlab.evaluation.class_agreement import completion_agreement, conditional_sample_accuracy
     from genlab.evaluation.compare import load_reference
@@ -178,29 +181,27 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, seed: int, 
     model, kind = checkpoint.model, get_kind(checkpoint.kind)
     classifier = load_reference(dataset_name, device).classifier
     chance = 1 / len(test_set.class_names)
-    if kind.can(CONDITIONAL) and model.config.num_classes:
-        result = conditional_sample_accuracy(model, classifier, n, seed)
-        print(f"class-conditional samples: the classifier gives the class asked for to {result.accuracy:.1%} of "
-              f"{n} (chance {chance:.0%}); per class " + ", ".join(f"{a:.0%}" for a in result.per_class))
-        if guidance:
-            guided = conditional_sample_accuracy(model, classifier, n, seed, guidance=guidance)
-            print(f"with classifier-free guidance w = {guidance:g}: {guided.accuracy:.1%}; per class "
-                  + ", ".join(f"{a:.0%}" for a in guided.per_class))
+    conditional = kind.can(CONDITIONAL) and model.config.num_classes
+    if conditional:
+        for w in dict.fromkeys([0.0, guidance]):
+            result = conditional_sample_accuracy(model, classifier, n, seed, guidance=w)
+            how = f"with classifier-free guidance w = {w:g}" if w else "from the model's own p(x | y)"
+            print(f"class-conditional samples {how}: the classifier gives the class asked for to "
+                  f"{result.accuracy:.1%} of {n} (chance {chance:.0%}); per class "
+                  + ", ".join(f"{a:.0%}" for a in result.per_class))
     if kind.can(AUTOREGRESSIVE):
-        result = completion_agreement(model, classifier, test_set, n, seed)
+        result = completion_agreement(model, classifier, test_set, completions, seed)
         print(f"completing the bottom half of the first {result.images} test images: the classifier gives the "
               f"original's class to {result.completed:.1%} of the completions, {result.bare:.1%} of the bare top "
               f"halves (the floor to beat) and {result.original:.1%} of the originals as the model sees them "
               "(the ceiling to approach)")
-        if model.config.num_classes:
-            guessed = completion_agreement(model, classifier, test_set, n, seed, guess_class=True)
-            print(f"the same completions drawn for a class the model guesses from the top half (Bayes' rule on "
-                  f"its own likelihoods): {guessed.completed:.1%}")
-            if guidance:
-                guided = completion_agreement(model, classifier, test_set, n, seed, guess_class=True,
-                                              guidance=guidance)
-                print(f"... and with classifier-free guidance w = {guidance:g} towards the guessed class: "
-                      f"{guided.completed:.1%}")
+        if conditional:
+            for w in dict.fromkeys([0.0, guidance]):
+                best = completion_agreement(model, classifier, test_set, completions, seed, guess_class=True,
+                                            most_likely=True, guidance=w)
+                how = f", with classifier-free guidance w = {w:g} towards it" if w else ""
+                print(f"the same completions drawn for the class the model finds most likely from the top half "
+                      f"(Bayes' rule on its own likelihoods){how}: {best.completed:.1%}")
 
 
 def run_eval_all(args) -> int:

@@ -13,11 +13,13 @@ from genlab.models.base import evaluate_model
 from genlab.models.loading import load_checkpoint
 
 DIGITS = Path(checkpoints.SHIPPED_DIR) / "digits"
-# file -> (class accuracy of conditional samples, completion agreement); None: no bar for that model. These are
-# regression guards at the measured level (see the model cards and the closing note); where that is below the
-# course's bar (90% and 85% for digits), the issue says so and stays open.
+# file -> (class accuracy of conditional samples, completion agreement); None: no bar for that model. Regression
+# guards on 300 images, a little under the course's bars (90% and 85% for digits on 1,000 and 500; the README
+# gives the full-size figures and the command). A class-conditional model samples with classifier-free guidance
+# w = GUIDANCE and completes for the class it finds most likely from the top half, as the page does by default.
+GUIDANCE = 1.0
 BARS = {
-    "pixelcnn.safetensors": (0.70, 0.70),  # completion with the class the model guesses from the top half
+    "pixelcnn.safetensors": (0.85, 0.85),
     "nade.safetensors": (None, 0.75),
     "pixelrnn-row.safetensors": (None, None),  # its triangular context: completions no better than the bare half
     "pixelcnn-plain.safetensors": (None, None),  # shipped for its blind spot
@@ -49,7 +51,8 @@ def test_it_beats_independent_pixels_on_the_binarized_test_digits(name, binary):
 @pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][1]])
 def test_completions_of_bottom_halves_keep_the_digit(name, classifier, binary):
     model = load_checkpoint(DIGITS / name).model
-    result = completion_agreement(model, classifier, binary[1], n=300, guess_class=model.conditional)
+    result = completion_agreement(model, classifier, binary[1], n=300, guess_class=model.conditional,
+                                  most_likely=True, guidance=GUIDANCE if model.conditional else 0.0)
     assert result.completed > result.bare + 0.05, result  # better than the bare top half: the floor
     assert result.completed >= BARS[name][1], result
 
@@ -57,5 +60,5 @@ def test_completions_of_bottom_halves_keep_the_digit(name, classifier, binary):
 @pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][0]])
 def test_class_conditional_samples_are_the_class_asked_for(name, classifier):
     model = load_checkpoint(DIGITS / name).model
-    result = conditional_sample_accuracy(model, classifier, n=300)
+    result = conditional_sample_accuracy(model, classifier, n=300, guidance=GUIDANCE)
     assert result.accuracy >= BARS[name][0], result

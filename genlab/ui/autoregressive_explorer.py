@@ -145,9 +145,14 @@ def complete_tab(ex: Explorer) -> None:
         label = class_picker(ex, "pcnn_class")
         guess = model.conditional and label is None and st.checkbox(
             "Guess the class from the visible pixels", True, key="pcnn_guess",
-            help="Bayes' rule on the model's own likelihoods: p(class | visible) ∝ p(visible | class). Each "
-                 "completion is drawn for a class drawn from that guess; unticked, the model's p(x) without a class "
-                 "draws it.")
+            help="Bayes' rule on the model's own likelihoods: p(class | visible) ∝ p(visible | class); the "
+                 "completions are then drawn for the guessed class. Unticked, the model's p(x) without a class "
+                 "draws them.")
+        most_likely = bool(guess) and st.radio(
+            "Complete as", ["its most likely class", "a class drawn from the guess"], key="pcnn_guess_how",
+            horizontal=True, help="Most likely: every completion gets the model's best guess. Drawn: each "
+                                  "completion draws its own class, so an ambiguous half shows every reading "
+                                  "(together they sample the model's p(hidden | visible)).") == "its most likely class"
         guidance = guidance_slider(ex, "pcnn_guidance", applies=label is not None or bool(guess))
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):
@@ -168,7 +173,8 @@ def complete_tab(ex: Explorer) -> None:
                         if guess:
                             posterior = class_posterior(model, image[None], known)[0]  # (classes,)
                             st.session_state["pcnn_posterior"] = given, posterior
-                            label = guess_labels(model, image[None].expand(count, -1, -1, -1), known, seed)
+                            label = guess_labels(model, image[None].expand(count, -1, -1, -1), known, seed,
+                                                 most_likely)
                         result = complete(model, image, known, count, temperature=temperature, label=label,
                                           generator=seed, progress=report, guidance=guidance)
                         st.session_state["pcnn_completions"] = given, result, time.perf_counter() - start

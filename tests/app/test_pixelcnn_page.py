@@ -267,3 +267,24 @@ def test_the_likelihood_tab_scores_every_model_on_the_binarized_digits(tmp_path,
     assert set(table["model"]) == {"independent pixels (baseline)", "tiny NADE"}
     assert set(table["measured as"]) == {"exact"}
     assert any("k = 1000" in c for c in captions(at))
+
+
+def test_completing_for_the_guessed_class_most_likely_or_drawn(tiny_pixelcnn):
+    at = open_page()
+    at.slider(key="pcnn_n").set_value(4)
+    assert at.checkbox(key="pcnn_guess").value  # no class picked: the model guesses one
+    assert at.radio(key="pcnn_guess_how").value == "its most likely class"
+    at.button(key="pcnn_complete").click()
+    run(at)
+    _, result, _ = at.session_state["pcnn_completions"]
+    _, posterior = at.session_state["pcnn_posterior"]
+    assert result.labels.tolist() == [int(posterior.argmax())] * 4
+    assert any("The model's guess from the visible pixels" in c for c in captions(at))
+    at.radio(key="pcnn_guess_how").set_value("a class drawn from the guess")
+    at.button(key="pcnn_complete").click()
+    run(at)
+    _, drawn, _ = at.session_state["pcnn_completions"]
+    assert drawn.labels is not None and len(drawn.labels) == 4
+    at.checkbox(key="pcnn_guess").uncheck()
+    run(at)
+    assert "pcnn_guess_how" not in [r.key for r in at.radio]

@@ -3,9 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from genlab.checkpoints import read_card
+from genlab.data import dataset_available
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +68,14 @@ def test_bad_input_gets_one_line_not_a_traceback(tmp_path):
 
     unknown = genlab("train", "vae", "--dataset", "shapes", "--no-such-flag", "1", "--out", str(tmp_path / "x"))
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+@pytest.mark.skipif(not dataset_available("digits"), reason="the MNIST test file is not here")
+def test_eval_agreement_prints_samples_completions_and_guidance():
+    shipped = ROOT / "checkpoints" / "digits" / "pixelcnn.safetensors"
+    out = genlab("eval", str(shipped), "--agreement", "10", "--completions", "3", "--guidance", "1").stdout
+    assert "class-conditional samples from the model's own p(x | y)" in out
+    assert "with classifier-free guidance w = 1:" in out and "of 10 (chance 10%)" in out
+    assert "completing the bottom half of the first 3 test images" in out
+    assert "most likely from the top half (Bayes' rule on its own likelihoods): " in out
+    assert "with classifier-free guidance w = 1 towards it" in out

@@ -1,9 +1,10 @@
-"""PixelRNN: the skew trick, strict causality of both variants, and the context each one sees."""
+"""PixelRNN: the skew trick, strict causality of both variants, the context each one sees, and their samplers."""
 import pytest
 import torch
 
 from genlab.models.autoregressive.pixelrnn import PixelRNN, PixelRNNConfig, skew, unskew
 from genlab.models.autoregressive.receptive_field import receptive_field
+from genlab.models.autoregressive.sampling import fast_sample, hide_mask, naive_sample
 
 
 def test_skew_turns_diagonals_into_columns_and_unskew_undoes_it():
@@ -55,3 +56,16 @@ def test_a_class_changes_the_conditionals(variant):
     x = torch.zeros(2, 1, 8, 8)
     with torch.inference_mode():
         assert not torch.allclose(model.logits(x, 0), model.logits(x, 2))
+
+
+@pytest.mark.parametrize("variant", ["row", "diagonal"])
+def test_both_fast_samplers_give_the_naive_logits_for_samples_and_completions(variant):
+    torch.manual_seed(0)
+    model = PixelRNN(PixelRNNConfig.tiny(variant=variant, layers=2, num_classes=3)).eval()
+    known = hide_mask("rectangle", 8, (3, 6), (2, 5))
+    for kwargs in [dict(label=[0, 1, 2]), dict(partial=torch.rand(1, 1, 8, 8), known=known, label=1, guidance=1.0)]:
+        naive = naive_sample(model, 3, generator=4, keep_logits=True, **kwargs)
+        fast = fast_sample(model, 3, generator=4, keep_logits=True, **kwargs)
+        drawn = ~torch.isnan(naive.logits)
+        assert torch.allclose(naive.logits[drawn], fast.logits[drawn], atol=1e-5)
+        assert torch.equal(naive.images, fast.images)
