@@ -21,8 +21,8 @@ PixelRNN computes the conditionals with two-dimensional LSTM layers over a first
 Every layer has the LSTM's cell: (o, f, i, g) = split(K_ss * h_prev + K_is * x); c = s(f) c_prev + s(i) tanh(g);
 h = s(o) tanh(c), with s the sigmoid, and a residual connection. A class label adds a learned bias to the gates.
 Training and the exact -log p(x) need one pass; sampling draws one pixel at a time. The Row LSTM's sampler
-keeps each layer's state of the row above and recomputes only the current row per pixel; the Diagonal BiLSTM
-runs one pass per pixel over the rows down to the pixel's own (no cache of its diagonal states yet).
+keeps each layer's state of the row above and recomputes only the current row per pixel; the Diagonal BiLSTM's
+sampler steps each cell once per pixel (pixelrnn_fast.py).
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from genlab.models.autoregressive.masks import MaskedConv2d
 from genlab.models.autoregressive.pixel_model import (LABEL_DROPOUT_HELP, NUM_CLASSES_HELP, OUTPUT_HELP, OUTPUTS,
                                                       PIXEL_CURVE_NOTE, PIXEL_LOSS_LABELS, PixelModel,
                                                       check_pixel_settings, levels_of, pixel_discretisation)
+from genlab.models.autoregressive.pixelrnn_fast import DiagonalCacheSteps
 
 VARIANTS = ("row", "diagonal")
 
@@ -151,22 +152,6 @@ class RowLSTMSteps:
         pass  # the drawn value is in setup.x, which the next row pass reads
 
 
-class RowPrefixSteps:
-    """The Diagonal BiLSTM's sampler steps: every state of row i depends on rows <= i only (both LSTMs move down
-    the rows, the right-to-left one a row late), so a pixel of row i needs a pass over rows 0..i, not over the
-    whole image: about half the work of a full pass on average, with the same logits."""
-
-    def __init__(self, model: "PixelRNN", setup):
-        self.model, self.s = model, setup
-
-    def __call__(self, row: int, cols: list[int]):
-        for col in cols:
-            yield col, self.model.logits(self.s.x[:, :, :row + 1], self.s.label)[:, :, row, col]  # (N, K)
-
-    def pixel_set(self, row: int, col: int, value: torch.Tensor) -> None:
-        pass  # the drawn value is in setup.x, which the next pass reads
-
-
 def skew(x: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, H, W + H - 1): row i shifted right by i, so image diagonals become columns.
     Padding each row to W + H and reading the flat rows back W + H - 1 wide shifts row i by exactly i."""
@@ -192,6 +177,10 @@ class DiagonalLSTM(nn.Module):
         self.label = nn.Embedding(num_classes + 1, 4 * channels) if num_classes else None
 
     def forward(self, x: torch.Tensor, label: torch.Tensor | None) -> torch.Tensor:
+        return unskew(self.scan(x, label)[0], x.shape[3])  # (N, C, H, W)
+
+    def scan(self, x: torch.Tensor, label: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every state (h, c) of the skewed image, (N, C, H, W + H - 1) each, padding positions included."""
         n, channels, height, width = x.shape
         inputs = self.input_to_state(skew(x))  # (N, 4C, H, W + H - 1)
         if self.label is not None:
@@ -200,15 +189,38 @@ class DiagonalLSTM(nn.Module):
         c = x.new_zeros(n, channels, height)
         above, left = self.state_to_state.weight.unbind(2)  # (4C, C) each: the 2x1 kernel's two taps
         bias = self.state_to_state.bias[:, None]  # (4C, 1)
-        columns = []
+        hs, cs = [], []
         for col in range(inputs.shape[3]):
             # state above (row i-1) and state to the left (row i), both from the previous skewed column: the
             # 2x1 convolution written as two matrix products (much faster than a convolution call this small)
             h_above = F.pad(h, (1, 0))[:, :, :-1]  # (N, C, H): row i holds row i-1's state
             gates = inputs[:, :, :, col] + above @ h_above + left @ h + bias  # (N, 4C, H)
             h, c = lstm_cell(gates, c)  # (N, C, H) each
-            columns.append(h)
-        return unskew(torch.stack(columns, dim=3), width)  # (N, C, H, W)
+            hs.append(h)
+            cs.append(c)
+        return torch.stack(hs, dim=3), torch.stack(cs, dim=3)
+
+    def cell(self, x: torch.Tensor, label: torch.Tensor | None, h_above: torch.Tensor, h_before: torch.Tensor,
+             c_before: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same cell at one pixel (pixelrnn_fast.py): its input features x (N, C), the state of the pixel
+        above and (h, c) of the pixel before it along the row, (N, C) each -> its (h, c)."""
+        gates = F.linear(x, self.input_to_state.weight[:, :, 0, 0], self.input_to_state.bias)  # (N, 4C)
+        if self.label is not None:
+            gates = gates + self.label(label)
+        above, before = self.state_to_state.weight.unbind(2)  # (4C, C) each
+        gates = gates + h_above @ above.T + h_before @ before.T + self.state_to_state.bias
+        return lstm_cell(gates, c_before)
+
+    def states_before_each_row(self, like: torch.Tensor, label: torch.Tensor | None
+                               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(h, c) just before column 0 of every row, (N, C, H) each: padding positions of the skewed image,
+        whose inputs are zero whatever the image, so a scan of zeros gives them exactly."""
+        hs, cs = self.scan(torch.zeros_like(like), label)  # (N, C, H, W + H - 1)
+        height = like.shape[2]
+        rows = torch.arange(1, height)
+        h, c = like.new_zeros(hs.shape[:3]), like.new_zeros(cs.shape[:3])  # row 0 starts from nothing
+        h[:, :, 1:], c[:, :, 1:] = hs[:, :, rows, rows - 1], cs[:, :, rows, rows - 1]  # row i, skewed column i-1
+        return h, c
 
 
 class DiagonalBiLSTM(nn.Module):
@@ -266,9 +278,9 @@ class PixelRNN(PixelModel):
         return []  # the measured field beside it shows the triangle (Row LSTM) or nearly the whole past (diagonal)
 
     def fast_steps(self, setup):
-        """The Row LSTM keeps the row above's states (RowLSTMSteps); the Diagonal BiLSTM runs on the rows down to
-        the pixel's own only (RowPrefixSteps)."""
-        return (RowLSTMSteps if self.config.variant == "row" else RowPrefixSteps)(self, setup)
+        """The Row LSTM keeps the row above's states (RowLSTMSteps); the Diagonal BiLSTM steps its cells pixel by
+        pixel (pixelrnn_fast.py)."""
+        return (RowLSTMSteps if self.config.variant == "row" else DiagonalCacheSteps)(self, setup)
 
 
 PIXELRNN_KIND = register_kind(ModelKind(
