@@ -1,5 +1,7 @@
 """The shipped models of the autoregressive lesson still meet their bars (a few hundred samples each; the closing
 note and the model cards give the full-size figures and the commands that print them)."""
+import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,15 @@ BARS = {
     "nade.safetensors": (None, 0.75),
     "pixelrnn-row.safetensors": (None, None),  # its triangular context: completions no better than the bare half
     "pixelcnn-plain.safetensors": (None, None),  # shipped for its blind spot
+    "pixelrnn-diagonal.safetensors": (None, None),  # shipped for the likelihood table and its context
 }
 SHIPPED = [name for name in BARS if (DIGITS / name).exists()]
 
-pytestmark = pytest.mark.skipif(not dataset_available("digits"), reason="the MNIST test file is not here")
+FASHION = Path(checkpoints.SHIPPED_DIR) / "fashion-mnist" / "pixelcnn.safetensors"
+FASHION_BARS = (0.70, 0.70, 3.2)  # conditional samples, completions, bits/dim on the test images
+needs_digits = pytest.mark.skipif(not dataset_available("digits"), reason="the MNIST test file is not here")
+needs_fashion = pytest.mark.skipif(not dataset_available("fashion-mnist") or not FASHION.exists(),
+                                   reason="Fashion-MNIST or its PixelCNN is not here")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +46,7 @@ def binary():
     return load_dataset("binary-digits", "train"), load_dataset("binary-digits", "test")
 
 
+@needs_digits
 @pytest.mark.parametrize("name", SHIPPED)
 def test_it_beats_independent_pixels_on_the_binarized_test_digits(name, binary):
     checkpoint = load_checkpoint(DIGITS / name)
@@ -48,6 +56,7 @@ def test_it_beats_independent_pixels_on_the_binarized_test_digits(name, binary):
     assert nll < independent_pixels_nll(train, test) - 50, nll  # by a wide margin, not by a hair
 
 
+@needs_digits
 @pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][1]])
 def test_completions_of_bottom_halves_keep_the_digit(name, classifier, binary):
     model = load_checkpoint(DIGITS / name).model
@@ -57,8 +66,25 @@ def test_completions_of_bottom_halves_keep_the_digit(name, classifier, binary):
     assert result.completed >= BARS[name][1], result
 
 
+@needs_digits
 @pytest.mark.parametrize("name", [n for n in SHIPPED if BARS[n][0]])
 def test_class_conditional_samples_are_the_class_asked_for(name, classifier):
     model = load_checkpoint(DIGITS / name).model
     result = conditional_sample_accuracy(model, classifier, n=300, guidance=GUIDANCE)
     assert result.accuracy >= BARS[name][0], result
+
+
+@needs_fashion
+def test_the_fashion_pixelcnn_is_likely_recognisable_and_completes_clothes():
+    model = load_checkpoint(FASHION).model
+    test = load_dataset("fashion-mnist", "test")
+    classifier = load_reference("fashion-mnist").classifier
+    first = dataclasses.replace(test, images=test.images[:2000], labels=test.labels[:2000])
+    nll = evaluate_model(model, first)["nll"]  # nats per image, on the first 2,000 test images
+    assert nll / (784 * math.log(2)) <= FASHION_BARS[2], nll
+    samples = conditional_sample_accuracy(model, classifier, n=200, guidance=GUIDANCE)
+    assert samples.accuracy >= FASHION_BARS[0], samples
+    completions = completion_agreement(model, classifier, test, n=200, guess_class=True, most_likely=True,
+                                       guidance=GUIDANCE)
+    assert completions.completed > completions.bare + 0.05, completions
+    assert completions.completed >= FASHION_BARS[1], completions

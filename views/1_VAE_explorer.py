@@ -21,8 +21,8 @@ with intro:
         "- **z = mu + sigma · eps** with eps ~ N(0, I) (reparameterisation trick): the randomness no longer "
         "depends on the encoder, so gradients flow through mu and sigma.\n"
         "- A plain autoencoder is **not a generative model**: nothing says which codes are valid, so a random "
-        "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so codes drawn from it "
-        "decode to plausible images."
+        "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so most codes drawn "
+        "from it decode to plausible images (holes remain)."
     )
 with picker:
     info = checkpoint_picker(LATENT, key="vae_model",

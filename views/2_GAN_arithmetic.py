@@ -20,7 +20,8 @@ intro, picker = st.columns([3, 2], gap="large")
 with intro:
     st.markdown(
         "- A **GAN** trains a generator G (noise z → image) against a discriminator D (image → probability it is "
-        "real). G never writes down p(x): a GAN is an **implicit model**, a sampler with no density.\n"
+        "real). G defines a distribution p_g but never writes it down: a GAN is an **implicit model**, a sampler "
+        "whose density cannot be evaluated.\n"
         "- A **DCGAN** is all-convolutional; its latent space is smooth enough for **vector arithmetic**: average "
         "the z of a few images that share a concept, then decode **mean(A) − mean(B) + mean(C)** "
         "(the DCGAN paper's *smiling woman − neutral woman + neutral man*)."
@@ -123,7 +124,8 @@ with tab_interpolation:
     st.caption("Why slerp: a z drawn from N(0, I) in many dimensions almost always has a length near "
                f"√{latent_dim} ≈ {latent_dim ** 0.5:.1f}. A straight line between two such z is shorter in the "
                "middle (about 30% for two independent z), where samples of the prior almost never lie; the great "
-               "circle keeps a typical length, so every frame looks like a sample.")
+               "circle keeps a typical length, so every frame stays where the generator was trained (necessary "
+               "for a good image, not a guarantee of one).")
     downloads = st.columns(4)
     downloads[0].download_button("Download PNG strip", strip, f"interpolation-{seed}-{start}-{end}.png",
                                  "image/png", key="gan_interp_png")

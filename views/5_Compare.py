@@ -16,8 +16,8 @@ st.title("Compare the model families")
 st.write(
     "Which is better, and in what way? **Autoregressive** models (PixelCNN) compute p(x) exactly but sample one "
     "pixel at a time. **VAEs** optimise a lower bound on log p(x) and have an encoder, but their samples are "
-    "blurry. **GANs** only learn to sample: sharp images, no density, and they can miss modes. The same seed, "
-    "the same data and the same metrics make the trade-offs measurable."
+    "blurry. **GANs** only learn to sample: sharp images, no density to evaluate, and they can miss modes. The "
+    "same seed, the same data and the same metrics make the trade-offs measurable."
 )
 device_badge()
 
@@ -38,8 +38,8 @@ samples = left.number_input("Samples per one-pass model", 100, 20000, 5000, step
                             help="VAEs and GANs draw an image in one network pass. FID is biased by the number of "
                                  "samples: compare figures computed with the same N.")
 samples_ar = middle.number_input("Samples per slow sampler", 50, 5000, 1000, step=100, key="compare_samples_ar",
-                                 help="Fewer, for models that need one network pass per pixel (autoregressive) or "
-                                      "per step (iterative).")
+                                 help="Fewer, for models that draw one pixel at a time, in order (autoregressive), "
+                                      "or take many denoising steps (iterative).")
 iwae_k = right.number_input("IWAE importance samples k", 1, 1000, 64, key="compare_iwae_k",
                             help="k = 1 is the ELBO; larger k gives a tighter bound on log p(x) for the VAE.")
 settings = CompareSettings(samples=int(samples), samples_autoregressive=int(samples_ar), iwae_k=int(iwae_k))

@@ -12,7 +12,8 @@ st.write(
     "A generative model learns p(x), the distribution of its training images, or at least how to sample from "
     "it, and can then make new images like them. This app lets you poke at three families from the course: "
     "**autoregressive models** (exact likelihood), **variational autoencoders** (a lower bound on the "
-    "likelihood, plus an encoder) and **GANs** (a sampler with no density at all)."
+    "likelihood, plus an encoder) and **GANs** (a sampler whose density p_g is never written down or "
+    "evaluated)."
 )
 device_badge()
 

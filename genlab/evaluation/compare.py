@@ -32,12 +32,13 @@ LIKELIHOOD_WORDS = {"exact": "exact", "bound": "ELBO (lower bound on log p(x))"}
 
 # What each metric means and which way is better: shown beside the table on the page and in the CLI.
 METRIC_INFO = {
-    "FID": ("Frechet distance between real and generated classifier features.", "lower"),
+    "FID": ("Frechet distance between Gaussians fitted to real and to generated classifier features.", "lower"),
     "KID": ("Squared MMD between real and generated features; unbiased even for small N.", "lower"),
     "precision": ("Share of samples that land on the real images' manifold (are they realistic?). Fidelity only: "
                   "a sampler stuck on one realistic-looking image scores high, which recall exposes.", "higher"),
     "recall": ("Share of real images that land on the samples' manifold (is the variety covered?).", "higher"),
-    "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse.", "higher"),
+    "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse (high does not rule "
+                             "out collapse within a class).", "higher"),
     "nearest train (RMS)": ("Pixel distance from a sample to its closest training image; ~0 means copying.", "not ~0"),
     "bits/dim": ("Negative log-likelihood per pixel on test images (a bound for a VAE); compare only models with "
                  "the same discretisation row.", "lower"),

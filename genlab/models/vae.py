@@ -29,7 +29,8 @@ from genlab.models.base import Model, as_generator
 @dataclass
 class VAEConfig:
     latent_dim: int = field(default=16, metadata={
-        "help": "Size of the code z. 2 lets you see the whole latent space on a plane; more gives sharper images."})
+        "help": "Size of the code z. 2 lets you see the whole latent space on a plane; more gives sharper "
+                "reconstructions (samples need not improve)."})
     beta: float = field(default=1.0, metadata={
         "help": "Weight of the KL term. 1 is the true ELBO; above 1 (beta-VAE) favours independent, "
                 "interpretable latent dimensions at the cost of blurrier reconstructions."})

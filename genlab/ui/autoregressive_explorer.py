@@ -156,8 +156,9 @@ def complete_tab(ex: Explorer) -> None:
         guidance = guidance_slider(ex, "pcnn_guidance", applies=label is not None or bool(guess))
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):
-            st.caption("The model only sees the pixels *before* each hidden one in raster order: known pixels after "
-                       "it cannot guide it, so the ones below the hole never help.")
+            st.caption("Each hidden pixel sees only the pixels *before* it in raster order: known pixels right of "
+                       "the hole guide the hidden pixels of later rows, but the known pixels below the hole cannot "
+                       "guide any of them.")
     with right:
         if image is not None:
             st.image(to_pil(torch.where(known, image, 0.5), 5), caption="what the model is given (grey: hidden)",

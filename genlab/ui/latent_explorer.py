@@ -109,8 +109,9 @@ def plane_controls(ex: Explorer, prefix: str, with_base: bool = True) -> tuple[t
         return (0, 1), base
     order = ex.encoded().dimensions_by_use()
     label = lambda d: dimension_label(ex, d)  # noqa: E731
-    st.caption("Two of the latent dimensions span the plane; they are listed most-used first (KL is how much "
-               "information a dimension carries, in nats; an unused one keeps q = N(0, 1) and is ignored).")
+    st.caption("Two of the latent dimensions span the plane; they are listed most-used first (a dimension's KL, "
+               "in nats, bounds how much information about the image it carries; one with KL near 0 keeps "
+               "q = N(0, 1) and is ignored by the decoder: posterior collapse).")
     left, right = st.columns(2)
     dim_x = left.selectbox("Horizontal dimension", order, index=0, format_func=label, key=f"{prefix}_dim_x",
                            help="The latent dimension that varies from left to right.")
@@ -144,9 +145,11 @@ def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
     show_images(image.unsqueeze(0), title, scale=5, where=left)
     show_images(r.reconstruction.unsqueeze(0), "reconstruction: decode(mu)", scale=5, where=right)
     show_images(r.samples, "decode(mu + sigma · eps) for three eps ~ N(0, I)", scale=4)
-    st.markdown(f"Reconstruction term −log p(x|z) = **{r.recon_nats:.1f}** nats (for one z), KL(q(z|x) ‖ N(0, I)) "
-                f"= **{r.kl_nats:.1f}** nats, so −ELBO ≈ **{r.neg_elbo:.1f}** nats, an upper bound on −log p(x). "
-                "The ELBO is reconstruction minus KL: a good code must explain the image *and* stay near the prior.")
+    st.markdown(f"Reconstruction cost −log p(x|z) = **{r.recon_nats:.1f}** nats (for one z), KL(q(z|x) ‖ N(0, I)) "
+                f"= **{r.kl_nats:.1f}** nats; their sum, **{r.neg_elbo:.1f}** nats, is a one-sample estimate of "
+                "−ELBO = E_q[−log p(x|z)] + KL. A good code must explain the image *and* stay near the prior. "
+                "(The decoder scores grey levels with a Bernoulli, so this is a training score, not a bound on an "
+                "image likelihood.)")
     if ex.latent_dim <= 2:
         st.write("mu = (" + ", ".join(f"{v:.2f}" for v in r.mu) + "), sigma = ("
                  + ", ".join(f"{v:.2f}" for v in r.sigma) + ")")
@@ -159,7 +162,8 @@ def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
 
 @st.fragment
 def manifold_tab(ex: Explorer) -> None:
-    st.markdown("**Kingma & Welling's figure:** decode an evenly spaced grid of codes. Since the prior is "
+    st.markdown("**In the spirit of Kingma & Welling's figure** (theirs spaced the grid through the Gaussian's "
+                "inverse CDF): decode an evenly spaced grid of codes. Since the prior is "
                 "N(0, I), codes within about ±2 cover most of where the model puts its images; far outside, the "
                 "decoder has seen few codes.")
     controls, figure = st.columns([1, 2])
@@ -202,14 +206,14 @@ def pad_tab(ex: Explorer) -> None:
         st.markdown(" · ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in
                                zip(ex.class_names, explore.class_colours(len(ex.class_names)))), unsafe_allow_html=True)
     if released is None:
-        st.caption("Release the pointer somewhere to send that point to Python.")
+        st.caption("Release the pointer somewhere: the server decodes that exact point.")
         return
     z = base.clone()
     z[dims[0]], z[dims[1]] = released
     image = explore.decode(ex.model, z.unsqueeze(0))
     show_images(image, scale=5,
-                caption=f"Python received z[{dims[0]}] = {released[0]:.2f}, z[{dims[1]}] = {released[1]:.2f} "
-                     "and decoded it exactly (the pad shows the nearest precomputed image).")
+                caption=f"Decoded exactly at z[{dims[0]}] = {released[0]:.2f}, z[{dims[1]}] = {released[1]:.2f} "
+                     "(while you drag, the pad shows the nearest precomputed image).")
 
 
 def _select_scatter_point() -> None:
@@ -287,9 +291,9 @@ def sliders_tab(ex: Explorer) -> None:
 @st.fragment
 def interpolation_tab(ex: Explorer) -> None:
     st.markdown("Encode two test images, walk between their codes and decode each step. **Linear** goes in a "
-                "straight line; **spherical** (slerp) follows a great circle, keeping ‖z‖ typical of N(0, I) "
-                "samples instead of cutting through the low-norm middle, which matters most when z has many "
-                "dimensions.")
+                "straight line; **spherical** (slerp) follows a great circle, keeping ‖z‖ between the two ends' "
+                "lengths instead of cutting through the low-norm middle; that matters most when z has many "
+                "dimensions, where prior samples all have nearly the same length.")
     encoded, images = ex.encoded(), ex.test_images()
     first_of_class = [int((encoded.labels == c).nonzero()[0, 0]) if (encoded.labels == c).any() else 0
                       for c in range(2)]

@@ -45,7 +45,7 @@ def test_dragging_on_the_latent_pad_changes_the_image_and_reports_the_point(app_
     assert dragged["releases"] == 0  # nothing went to Python during the drag
 
     page.mouse.up()
-    received = page.get_by_text(re.compile(r"Python received z\[\d+\] = "))
+    received = page.get_by_text(re.compile(r"Decoded exactly at z\[\d+\] = "))
     received.wait_for(timeout=60_000)
     wait_for_app(page)
     x, y = (float(v) for v in re.findall(r"= (-?\d+\.\d+)", received.inner_text())[:2])

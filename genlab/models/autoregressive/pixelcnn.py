@@ -57,7 +57,8 @@ class PixelCNNConfig:
     channels: int = field(default=32, metadata={
         "help": "Feature channels in every layer: more capacity, but training and sampling get slower."})
     layers: int = field(default=6, metadata={
-        "help": "Masked layers after the first one; each adds one row (and column) to the receptive field."})
+        "help": "Masked layers after the first one; each adds kernel_size // 2 rows (and columns) to the "
+                "receptive field."})
     kernel_size: int = field(default=3, metadata={
         "help": "Width of the masked kernels after the first layer (odd); the receptive field grows by "
                 "kernel_size // 2 pixels per layer."})
