@@ -305,8 +305,8 @@ def sample_tab(ex: Explorer) -> None:
         sample_guidance = guidance_slider(ex, "pcnn_sample_guidance", applies=sample_label is not None)
         if not model.conditional:
             can = get_kind(ex.checkpoint.kind).can(CONDITIONAL)
-            st.caption("This model is unconditional" + ("; one trained with `--num-classes 10` can draw a chosen "
-                                                         "class." if can else "."))
+            st.caption("This model is unconditional" + ("; one trained with 'Num classes' set to 10 on the "
+                                                         "Train page can draw a chosen class." if can else "."))
         sample_seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_sample_seed")
         if st.button("Sample", key="pcnn_sample", type="primary"):
             with take_turn("autoregressive", "autoregressive samples"):

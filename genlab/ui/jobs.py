@@ -153,9 +153,10 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
         st.container(key="train_losses").image(chart, width="stretch")
         note = "Lines: each training batch (averaged when the run gets long)."
         if view.held_out:
-            note += (" Dots: the same quantity on a fixed batch of held-out test images; if they rise while the "
-                     "line falls, the model is memorising its training images. Log-likelihoods are in nats per "
-                     "image.")
+            note += (" Dots: the model's held-out score (−log p(x), or −ELBO for a VAE) on a fixed batch of test "
+                     "images, in the panel's unit. It need not be the line's quantity (a β-VAE's line weights its "
+                     "KL by β; a class-conditional model's line is mostly given the labels), so watch the dots' "
+                     "trend: if they rise while the line falls, the model is memorising its training images.")
         st.caption(f"{note} {get_kind(view.kind).curve_note}")
     left, right = st.columns(2)
     if view.grid_png:

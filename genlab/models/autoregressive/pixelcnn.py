@@ -17,10 +17,10 @@ which only carry information from earlier pixels. Training is plain maximum like
 -log p(x) is exact, in nats per image (bits per dimension = nats / (H*W*ln 2)).
 
 Stacking 3x3 masked convolutions leaves a *blind spot* (pixels above and to the right that never reach the
-receptive field). The gated variant removes it with two stacks: a vertical stack that sees every row above
-(its kernel covers the current row and is shifted down by one row before it feeds the other stack) and a
-horizontal stack that sees the pixels to the left in the current row. Each layer uses a gated unit
-tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside every gate (p(x | y)). A
+receptive field). The gated variant removes it with two stacks: a vertical stack that sees the rows above, as
+far up as its depth reaches (its kernel covers the current row and is shifted down by one row before it feeds
+the other stack), and a horizontal stack that sees the pixels to the left in the current row. Each layer uses a
+gated unit tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside every gate (p(x | y)). A
 class-conditional model is also shown some images with the label "none" during training, so the same network
 gives the unconditional p(x) too: that is what `evaluate` reports and what sampling without a class draws.
 
@@ -123,7 +123,7 @@ class GatedLayer(nn.Module):
     """One gated layer. The vertical stack's kernel covers the k//2 rows above and the current row (k wide);
     the horizontal stack's kernel covers the k//2 pixels to the left and the pixel itself (mask B), or only the
     pixels to the left in the first layer (mask A). The vertical features, shifted down one row, are added to
-    the horizontal stack, so a pixel sees every row above without a blind spot. (pixelcnn_fast.py computes
+    the horizontal stack, so a pixel sees a window of the rows above, with no blind spot. (pixelcnn_fast.py computes
     the same layer a row or a pixel at a time.)"""
 
     def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool, num_classes: int):
