@@ -59,7 +59,7 @@ if [[ "$which" == autoregressive || "$which" == all ]]; then
       --weights-only --title "NADE" --out checkpoints/digits/nade.safetensors
   OMP_NUM_THREADS=1 $py -m genlab train pixelrnn --dataset binary-digits --variant row --epochs 10 --batch-size 32 \
       --half --weights-only --title "PixelRNN, Row LSTM" --out checkpoints/digits/pixelrnn-row.safetensors
-  # the Diagonal BiLSTM has no cached sampler and trains slowest: a 50-minute budget on one thread
+  # the Diagonal BiLSTM trains slowest: a 50-minute budget on one thread
   OMP_NUM_THREADS=1 $py -m genlab train pixelrnn --dataset binary-digits --variant diagonal --minutes 50 \
       --batch-size 32 --half --weights-only --title "PixelRNN, Diagonal BiLSTM" \
       --out checkpoints/digits/pixelrnn-diagonal.safetensors

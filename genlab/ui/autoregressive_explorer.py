@@ -152,7 +152,8 @@ def complete_tab(ex: Explorer) -> None:
             "Complete as", ["its most likely class", "a class drawn from the guess"], key="pcnn_guess_how",
             horizontal=True, help="Most likely: every completion gets the model's best guess. Drawn: each "
                                   "completion draws its own class, so an ambiguous half shows every reading "
-                                  "(together they sample the model's p(hidden | visible)).") == "its most likely class"
+                                  "(with guidance 0 and the bottom half hidden, together they sample the model's "
+                                  "p(hidden | visible)).") == "its most likely class"
         guidance = guidance_slider(ex, "pcnn_guidance", applies=label is not None or bool(guess))
         seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_seed", help="Same seed, same completions.")
         if region in ("rectangle", "brush"):

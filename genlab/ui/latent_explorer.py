@@ -291,9 +291,9 @@ def sliders_tab(ex: Explorer) -> None:
 @st.fragment
 def interpolation_tab(ex: Explorer) -> None:
     st.markdown("Encode two test images, walk between their codes and decode each step. **Linear** goes in a "
-                "straight line; **spherical** (slerp) follows a great circle, keeping ‖z‖ between the two ends' "
-                "lengths instead of cutting through the low-norm middle; that matters most when z has many "
-                "dimensions, where prior samples all have nearly the same length.")
+                "straight line; **spherical** (slerp) follows a great circle, keeping ‖z‖ near the ends' length "
+                "when both have about the same length (as prior samples in many dimensions do) instead of cutting "
+                "through the low-norm middle.")
     encoded, images = ex.encoded(), ex.test_images()
     first_of_class = [int((encoded.labels == c).nonzero()[0, 0]) if (encoded.labels == c).any() else 0
                       for c in range(2)]
