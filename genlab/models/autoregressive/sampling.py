@@ -117,8 +117,9 @@ def _run(model, n, partial, known, label, generator, temperature, progress, keep
                           device=s.x.device) if keep_logits else None
         total, done = sum(len(cols) for _, cols in s.rows), 0
         steppers = [step_maker(model, s)]
-        if guidance > 0 and s.label is not None:  # a second pass with the label "none", on the same image tensor
-            steppers.append(step_maker(model, replace(s, label=torch.full_like(s.label, model.config.num_classes))))
+        none = model.config.num_classes
+        if guidance > 0 and s.label is not None and bool((s.label < none).any()):  # a pass with "none" beside it
+            steppers.append(step_maker(model, replace(s, label=torch.full_like(s.label, none))))
         for row, cols in s.rows:
             for steps in zip(*(stepper(row, cols) for stepper in steppers)):  # ((col, logits (N, K)), ...)
                 col, logits = steps[0]
