@@ -122,13 +122,13 @@ async def vae_pad(page, url: str, record: Record, rng: random.Random) -> None:
     await page.mouse.move(*at(rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)))
     await page.mouse.down()
     await page.mouse.move(*at(rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)), steps=10)
-    received = page.get_by_text(re.compile(r"Python received z\[\d+\] = "))
+    received = page.get_by_text(re.compile(r"Decoded exactly at z\[\d+\] = "))
     before = await received.first.inner_text() if await received.count() else None
     start = time.perf_counter()
     await page.mouse.up()  # the decoded image followed the drag in the browser; now Python gets the point
     await page.wait_for_function(
         """(before) => { const el = [...document.querySelectorAll("[data-testid='stImageCaption']")].find(
-                             e => e.innerText.startsWith('Python received z['));
+                             e => e.innerText.startsWith('Decoded exactly at z['));
                          return el && el.innerText !== before; }""", arg=before, timeout=ACTION_TIMEOUT_MS)
     record.add("VAE: release a drag on the latent pad", time.perf_counter() - start)
 
@@ -148,12 +148,28 @@ async def vae_slider(page, url: str, record: Record, rng: random.Random) -> None
     record.add("VAE: move a latent slider", time.perf_counter() - start)
 
 
-async def choose(page, key: str, labels: list[str]) -> None:
-    for label in labels:
-        box = page.locator(f".st-key-{key} input[role='combobox']")
+async def open_option(page, key: str, label: str):
+    """Type `label` into a multiselect and return its option, once the filtered list shows it.
+
+    A rerun that lands while the list is open can close it, so this tries three times."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    box = page.locator(f".st-key-{key} input[role='combobox']")
+    option = page.get_by_role("option", name=label, exact=True)
+    for attempt in range(3):
         await box.click()
         await box.fill(label)
-        await page.get_by_role("option", name=label, exact=True).click()
+        try:
+            await option.wait_for(timeout=10_000)
+            return option
+        except PlaywrightTimeout:
+            await page.keyboard.press("Escape")
+            await idle(page)
+    return option  # the caller's click then fails with Playwright's own message
+
+
+async def choose(page, key: str, labels: list[str]) -> None:
+    for label in labels:
+        await (await open_option(page, key, label)).click()
         await page.keyboard.press("Escape")
         await idle(page)
 
@@ -169,10 +185,7 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
     await choose(page, "gan_group_a", picks[0:2])
     await choose(page, "gan_group_b", picks[2:4])
     await choose(page, "gan_group_c", picks[4:5])
-    box = page.locator(".st-key-gan_group_c input[role='combobox']")
-    await box.click()
-    await box.fill(picks[5])
-    option = page.get_by_role("option", name=picks[5], exact=True)
+    option = await open_option(page, "gan_group_c", picks[5])
     start = time.perf_counter()
     await option.click()  # the last pick completes the equation
     await page.keyboard.press("Escape")

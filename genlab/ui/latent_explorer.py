@@ -141,6 +141,7 @@ def base_point(ex: Explorer, prefix: str) -> torch.Tensor:
 def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
     """An image, its reconstruction, decodes of z = mu + sigma * eps, and the two ELBO terms."""
     r = explore.reconstruct(ex.model, image)
+    is_binary = bool(((image == 0) | (image == 1)).all())
     left, right = st.columns(2)
     show_images(image.unsqueeze(0), title, scale=5, where=left)
     show_images(r.reconstruction.unsqueeze(0), "reconstruction: decode(mu)", scale=5, where=right)
@@ -148,8 +149,9 @@ def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
     st.markdown(f"Reconstruction cost −log p(x|z) = **{r.recon_nats:.1f}** nats (for one z), KL(q(z|x) ‖ N(0, I)) "
                 f"= **{r.kl_nats:.1f}** nats; their sum, **{r.neg_elbo:.1f}** nats, is a one-sample estimate of "
                 "−ELBO = E_q[−log p(x|z)] + KL. A good code must explain the image *and* stay near the prior. "
-                "(The decoder scores grey levels with a Bernoulli, so this is a training score, not a bound on an "
-                "image likelihood.)")
+                + ("(On a black-and-white image, −ELBO is an upper bound on −log p(x).)" if is_binary else
+                   "(The decoder scores grey levels with a Bernoulli, so on this image it is a training score, "
+                   "not a bound on an image likelihood.)"))
     if ex.latent_dim <= 2:
         st.write("mu = (" + ", ".join(f"{v:.2f}" for v in r.mu) + "), sigma = ("
                  + ", ".join(f"{v:.2f}" for v in r.sigma) + ")")
