@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--all", action="store_true",
                           help="compare every checkpoint of --dataset with sample-quality metrics (a table)")
     evaluate.add_argument("--dataset", default=None, help="another dataset than the one in the model card")
-    evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per one-pass model")
+    evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per model (not pixel by pixel)")
     evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
                           help="with --all: samples per slow (autoregressive or iterative) model")
     evaluate.add_argument("--likelihoods", action="store_true",
@@ -163,9 +163,10 @@ def run_eval(args) -> int:
     metrics = evaluate_model(checkpoint.model, test_set, device)
     print(f"{args.path}: {checkpoint.kind} trained on {checkpoint.card.get('dataset')}, "
           f"evaluated on {len(test_set)} test images of {dataset_name} ({test_set.source})")
-    if not metrics:
-        print("this model has no likelihood to evaluate (an implicit model)")
-    print_metrics(metrics, test_set.images[0].numel(), dataset_name, get_kind(checkpoint.kind))
+    kind = get_kind(checkpoint.kind)
+    if kind.likelihood_metric is None:
+        print(f"likelihood: {kind.no_likelihood}")
+    print_metrics(metrics, test_set.images[0].numel(), dataset_name, kind)
     if args.agreement:
         print_agreement(checkpoint, dataset_name, test_set, args.agreement, args.completions or args.agreement,
                         args.seed, device, args.guidance)

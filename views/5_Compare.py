@@ -16,8 +16,8 @@ st.title("Compare the model families")
 st.write(
     "Which is better, and in what way? **Autoregressive** models (PixelCNN) compute p(x) exactly but sample one "
     "pixel at a time. **VAEs** optimise a lower bound on log p(x) and have an encoder, but their samples are "
-    "blurry. **GANs** only learn to sample: sharp images, no density to evaluate, and they can miss modes. The "
-    "same seed, the same data and the same metrics make the trade-offs measurable."
+    "blurry. **GANs** only learn to sample: sharp images, no density to evaluate, and they can miss modes. "
+    "**Diffusion and flow models** sample in tens of denoising steps and give sharp, varied images. The same seed, the same data and the same metrics make the trade-offs measurable."
 )
 device_badge()
 
@@ -34,12 +34,14 @@ if not choices:
 dataset = st.selectbox("Dataset", choices, format_func=lambda n: DATASETS[n].title, key="compare_dataset",
                        help="Every checkpoint trained on this dataset, shipped or yours, becomes a column.")
 left, middle, right = st.columns(3)
-samples = left.number_input("Samples per one-pass model", 100, 20000, 5000, step=500, key="compare_samples",
-                            help="VAEs and GANs draw an image in one network pass. FID is biased by the number of "
-                                 "samples: compare figures computed with the same N.")
-samples_ar = middle.number_input("Samples per slow sampler", 50, 5000, 1000, step=100, key="compare_samples_ar",
-                                 help="Fewer, for models that draw one pixel at a time, in order (autoregressive), "
-                                      "or take many denoising steps (iterative).")
+samples = left.number_input("Samples per model", 100, 20000, 5000, step=500, key="compare_samples",
+                            help="VAEs and GANs draw an image in one network pass, diffusion and flow models in tens "
+                                 "of steps. FID is biased by the number of samples: compare figures computed with "
+                                 "the same N.")
+samples_ar = middle.number_input("Samples per pixel-by-pixel model", 50, 5000, 1000, step=100,
+                                 key="compare_samples_ar",
+                                 help="Fewer, for models that draw one pixel at a time, in order (autoregressive): "
+                                      "their FID is computed with this N, so compare it only with the same N.")
 iwae_k = right.number_input("IWAE importance samples k", 1, 1000, 64, key="compare_iwae_k",
                             help="k = 1 is the ELBO; larger k gives a tighter bound on log p(x) for the VAE.")
 settings = CompareSettings(samples=int(samples), samples_autoregressive=int(samples_ar), iwae_k=int(iwae_k))

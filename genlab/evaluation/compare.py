@@ -50,7 +50,7 @@ METRIC_INFO = {
 
 @dataclass(frozen=True)
 class CompareSettings:
-    samples: int = 5000  # generated images per one-pass model (VAE, GAN)
+    samples: int = 5000  # generated images per model (VAE, GAN, diffusion), unless its sampler is pixel by pixel
     samples_autoregressive: int = 1000  # generated images per autoregressive model (one pass per pixel: slow)
     likelihood_images: int = 1000  # test images for bits/dim and IWAE
     iwae_k: int = 64  # importance samples for the IWAE bound
@@ -222,7 +222,7 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
                                    for x in subset.images.split(100)])  # (N,) lower bounds on log p(x)
                 row["IWAE bits/dim"] = nats_to_bits_per_dim(-bound.mean().item(), dims)
         else:
-            row["likelihood"] = "none: implicit model"
+            row["likelihood"] = kind.no_likelihood
         report(1.0, "done")
         return row
 

@@ -49,11 +49,13 @@ class ModelKind:
     likelihood: str = NO_LIKELIHOOD  # EXACT, BOUND (a lower bound on log p(x)) or NO_LIKELIHOOD
     likelihood_metric: str | None = None  # the key of `evaluate` that holds -log p(x) (or its bound), nats/image
     discretisation: str | Callable[[Any], str] = ""  # on which data the likelihood is measured (may use config)
+    no_likelihood: str = "none: implicit model"  # what tables say where the kind reports no likelihood
     loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step and evaluate keys -> titles
     panels_together: tuple[tuple[str, ...], ...] = ()  # losses drawn on one chart of the Train page
     curve_note: str = ""  # one sentence under the Train page's curves
     sample_batch: int = 500  # images per `sample` call when metrics draw thousands
-    slow_sampler: bool = False  # one network pass per pixel (or per step): metrics draw fewer samples
+    slow_sampler: bool = False  # one network pass per pixel: metrics draw fewer samples
+    live_grid: int = 64  # images in the Train page's live sample grid (fewer keep a slow sampler's grid fresh)
     lesson: int = 99  # where the course meets it (COURSE.md's lesson path): lists follow this order
 
     def __post_init__(self):

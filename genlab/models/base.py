@@ -17,6 +17,8 @@ Optional, declared by the kind's capabilities (genlab/models/__init__.py):
     z = model.random_latents(n, seed); images = model.decode(z)     # GENERATOR; model.latent_dim
     model.logits(x, label); model.pixel_log_probs(x, label)         # AUTOREGRESSIVE (see autoregressive/)
     model.importance_weighted_bound(x, k, generator)                # a tighter bound than the ELBO (IWAE)
+    model.sample(n, seed, steps=S, label=y, guidance=s)             # ITERATIVE: a step count, a class, a guidance scale
+    model.trajectory(n, seed, steps=S); model.forward_process(x, t, noise)   # ITERATIVE: every step; noising an image
     model.describe()                                                # one sentence about this checkpoint
 """
 from __future__ import annotations

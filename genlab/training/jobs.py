@@ -363,7 +363,8 @@ class JobRun:
         job.set(step=run.before.steps, start_step=run.before.steps, phase="training")
         log.info("job %d: training %s on %s (%s, %d CPU threads)", job.id, spec.kind, spec.dataset, self.device,
                  torch.get_num_threads())
-        self.extras = LiveExtras(self.model, run.test_set, self.device, self._publish)  # grids beside training
+        self.extras = LiveExtras(self.model, run.test_set, self.device, self._publish,  # grids beside training
+                                 grid_count=self.kind.live_grid)
         try:
             self.extras.draw_now(run.before.steps)  # the first frame: what the untrained (or resumed) model makes
             failure = run.train()  # a NaN loss: the trainer has put the last good weights back

@@ -11,6 +11,7 @@ the GPU's work queue runs one thing at a time anyway, and two Python threads usi
 can crash the process (pytorch/pytorch#197805).
 
     extras = LiveExtras(model, test_set, device, publish)   # publish(frame) is called with each new Frame
+                                                            # (grid_count=16: a smaller grid for a slow sampler)
     extras.draw_now(step)       # the first frame, before training (in the caller's thread)
     extras.offer(step)          # between steps: starts a new frame when one is due and the last is done
     extras.draw_now(step)       # the last frame, after training
@@ -34,7 +35,7 @@ FRAME_EVERY_S = 1.2  # a new sample grid (and latent map) this often: more often
 # (every 1.5 s), so every refresh finds a new grid...
 BUDGET = 0.05  # ...or less often when drawing takes more than 5% of the time (a PixelCNN samples pixel by pixel)
 HELD_OUT_EVERY_S = 10.0  # held-out metrics (~0.1 s on a CPU): a slow curve needs few points
-GRID_COUNT, GRID_SEED = 64, 0  # the same 64 noise vectors every frame, so frames can be compared
+GRID_COUNT, GRID_SEED = 64, 0  # the same noise vectors every frame (64 unless the kind asks for fewer)
 LATENT_POINTS = 300  # test images whose latent means are shown for a model with a 2-D code
 HELD_OUT_IMAGES = 256  # test images for the held-out metrics
 
@@ -63,8 +64,9 @@ class LiveExtras:
     draw_now."""
 
     def __init__(self, model: torch.nn.Module, test_set: ImageDataset, device: torch.device,
-                 publish: Callable[[Frame], None]):
+                 publish: Callable[[Frame], None], grid_count: int = GRID_COUNT):
         self.test_set, self.device, self.publish = test_set, device, publish
+        self.grid_count = grid_count
         self.shadow = copy.deepcopy(model).eval()  # drawn from; the live model keeps training meanwhile
         self._live = list(model.state_dict().values())  # views of the live weights and buffers
         self._copy = list(self.shadow.state_dict().values())
@@ -149,7 +151,7 @@ class LiveExtras:
 
     def _grid_png(self) -> bytes | None:
         try:
-            samples = self.shadow.sample(GRID_COUNT, GRID_SEED)  # (64, C, H, W) in [0, 1]
+            samples = self.shadow.sample(self.grid_count, GRID_SEED)  # (n, C, H, W) in [0, 1]
         except NotImplementedError:
             return None
         return png_bytes(grid(samples.float().cpu(), nrow=8, scale=2))

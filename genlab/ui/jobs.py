@@ -153,14 +153,14 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
         st.container(key="train_losses").image(chart, width="stretch")
         note = "Lines: each training batch (averaged when the run gets long)."
         if view.held_out:
-            note += (" Dots: the model's held-out score (−log p(x), or −ELBO for a VAE) on a fixed batch of test "
-                     "images, in the panel's unit. It need not be the line's quantity (a β-VAE's line weights its "
+            note += (" Dots: the model's own held-out score (its −log p(x), −ELBO or loss) on a fixed batch of "
+                     "test images, in the panel's unit. It need not be the line's quantity (a β-VAE's line weights its "
                      "KL by β; a class-conditional model's line is mostly given the labels), so watch the dots' "
                      "trend: if they rise while the line falls, the model is memorising its training images.")
         st.caption(f"{note} {get_kind(view.kind).curve_note}")
     left, right = st.columns(2)
     if view.grid_png:
-        left.image(view.grid_png, caption=f"Samples at step {view.grid_step:,}: the same 64 random seeds in every "
+        left.image(view.grid_png, caption=f"Samples at step {view.grid_step:,}: the same random seeds in every "
                                           "frame, so you watch the same images improve.")
     latent = latent_figure(view)
     if latent is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from genlab.models import AUTOREGRESSIVE, GENERATOR, LATENT, ModelKind
+from genlab.models import AUTOREGRESSIVE, GENERATOR, ITERATIVE, LATENT, ModelKind
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ PAGES = [
     PageInfo("views/3_Autoregressive.py", "Autoregressive", "🧩",
              "Hide part of an image and let an autoregressive model imagine several endings, pixel by pixel.",
              AUTOREGRESSIVE),
+    PageInfo("views/7_Diffusion.py", "Diffusion", "🌫️",
+             "Watch noise turn into an image step by step; trade steps for speed and guidance for variety.",
+             ITERATIVE),
     PageInfo("views/4_Train.py", "Train", "🏋️", "Train a small model live and watch its losses and samples improve."),
     PageInfo("views/5_Compare.py", "Compare", "⚖️",
              "Put the model families side by side: samples, likelihoods and quality metrics on the same data."),
