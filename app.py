@@ -1,7 +1,18 @@
-"""genlab: `streamlit run app.py`. The navigation over the one table of pages (genlab/ui/pages.py); Home first."""
+"""genlab: `streamlit run app.py`. The navigation over the one table of pages (genlab/ui/pages.py); Home first.
+
+Before any page runs: the teacher key is made (once per server) and checked if this browser brings it
+(genlab/ui/roles.py); the sidebar says who this browser is, and a new browser gets its seat cookie.
+"""
 import streamlit as st
 
 from genlab.ui.pages import HOME, PAGES
+from genlab.ui.roles import claim_teacher_from_url, ensure_teacher_key, keep_seat, role_badge
 
 st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide")
-st.navigation([st.Page(page.file, title=page.title, icon=page.icon, default=page is HOME) for page in PAGES]).run()
+ensure_teacher_key()
+claim_teacher_from_url()
+navigation = st.navigation([st.Page(page.file, title=page.title, icon=page.icon, default=page is HOME)
+                            for page in PAGES])
+role_badge()
+keep_seat()
+navigation.run()

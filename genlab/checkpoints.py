@@ -41,6 +41,9 @@ class CheckpointWriteError(CheckpointError, OSError):
     """A checkpoint that could not be written (full disk, no permission); one sentence, and an OSError too."""
 
 
+PRIVATE = "private"  # the user folder's subfolder of students' unshared files (genlab/classroom.py)
+
+
 def user_checkpoint_dir() -> Path:
     """Where checkpoints trained in the app are saved (GENLAB_USER_CHECKPOINTS, else user_checkpoints/)."""
     return Path(os.environ.get("GENLAB_USER_CHECKPOINTS", genlab.ROOT / "user_checkpoints"))
@@ -211,23 +214,28 @@ class CheckpointInfo:
     @property
     def label(self) -> str:
         """A short name for pickers: the card's title, else the file name."""
-        title = (self.card or {}).get("title") or self.path.stem
+        title = " ".join(str((self.card or {}).get("title") or self.path.stem).split())
+        title = title if len(title) <= 80 else title[:79].rstrip() + "…"  # someone may have typed 2,000 characters
         return f"{title} ({self.source})"
 
 
 def list_checkpoints(kind: str | None = None, dataset: str | None = None,
-                     folders: list[tuple[Path, str]] | None = None, kinds: set[str] | None = None
-                     ) -> list[CheckpointInfo]:
-    """Every checkpoint in the shipped folder and the user folder (optionally of one kind, of any of `kinds`,
-    of one dataset).
+                     folders: list[tuple[Path, str]] | None = None, kinds: set[str] | None = None,
+                     private: str | None = None) -> list[CheckpointInfo]:
+    """Every checkpoint in the shipped folder and the shared user folder (optionally of one kind, of any of
+    `kinds`, of one dataset), and the private files of the student named `private` (genlab/classroom.py).
 
     Damaged files are listed with `error` set, so a page can say so instead of failing."""
     folders = folders or [(SHIPPED_DIR, "shipped"), (user_checkpoint_dir(), "yours")]
+    if private:
+        folders = folders + [(user_checkpoint_dir() / PRIVATE / private, "yours")]
     found = []
     for folder, source in folders:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*.safetensors")):
+            if folder == user_checkpoint_dir() and path.relative_to(folder).parts[0] == PRIVATE:
+                continue  # students' unshared files: listed for their owner only
             try:
                 info = CheckpointInfo(path=path, source=source, card=read_card(path))
             except CheckpointError as e:

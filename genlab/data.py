@@ -64,6 +64,7 @@ class DatasetSpec:
     how_to_get: str  # the sentence DatasetMissing ends with
     image_shape: tuple[int, int, int] = (1, 28, 28)
     derived_from: str | None = None  # the data set whose images these are, changed (its classifier scores them)
+    owner: str | None = None  # a student's upload, listed for that student only until shared (genlab/classroom.py)
 
 
 DATASETS: dict[str, DatasetSpec] = {}

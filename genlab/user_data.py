@@ -13,6 +13,7 @@ the trainer, the jobs and every page can load it with genlab.data.load_dataset u
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -270,7 +271,7 @@ def class_labels(folders: list[str]) -> tuple[torch.Tensor, list[str]]:
 
 
 def register_images(arrays: list[np.ndarray], folders: list[str], report: LoadReport, name: str, title: str,
-                    source: str, channels: int | None, seed: int = 0) -> UserImages:
+                    source: str, channels: int | None, seed: int = 0, owner: str | None = None) -> UserImages:
     """Split into train/test (a seeded tenth held out), register as dataset `name`, return the summary."""
     if len(arrays) < 2:
         summary = report.summary()
@@ -290,7 +291,7 @@ def register_images(arrays: list[np.ndarray], folders: list[str], report: LoadRe
                     f"{'grayscale' if shape[0] == 1 else 'colour'}; {n_test} held out for testing.",
         class_names=tuple(class_names), load=lambda split, _dir: splits[split],
         how_to_get="Upload the zip again on the Train page: uploaded images last until the server restarts.",
-        image_shape=shape,
+        image_shape=shape, owner=owner,
     ))
     return UserImages(dataset_name=name, title=title, image_shape=shape, class_names=class_names, report=report,
                       preview=images[order[:32]])
@@ -299,25 +300,33 @@ def register_images(arrays: list[np.ndarray], folders: list[str], report: LoadRe
 _uploads: dict[str, UserImages] = {}  # name -> result, oldest first
 
 
-def register_zip(data: bytes, filename: str = "images.zip", size: int = 28, channels: int | None = None
-                 ) -> UserImages:
-    """An uploaded zip becomes dataset 'upload-<hash>'. The same bytes and settings reuse the registration."""
+def register_zip(data: bytes, filename: str = "images.zip", size: int = 28, channels: int | None = None,
+                 owner: str | None = None) -> UserImages:
+    """An uploaded zip becomes dataset 'upload-<hash>'. The same bytes, settings and owner reuse the registration
+    (owner: the student it is listed for; None lists it for everyone)."""
     if size not in SIZES:
         raise UserDataError(f"Images can be resized to {' or '.join(map(str, SIZES))} pixels, not {size}.")
-    digest = hashlib.sha256(data + f"|{size}|{channels}".encode()).hexdigest()[:10]
+    digest = hashlib.sha256(data + f"|{size}|{channels}|{owner}".encode()).hexdigest()[:10]
     name = f"upload-{digest}"
     if name in _uploads and name in DATASETS:
         return _uploads[name]
     arrays, folders, report = images_from_zip(data, size)
     stem = Path(filename).stem[:40] or "images"
     result = register_images(arrays, folders, report, name, title=f"Your images: {stem} ({len(arrays):,})",
-                             source=f"uploaded archive {Path(filename).name[:60]}", channels=channels)
+                             source=f"uploaded archive {Path(filename).name[:60]}", channels=channels,
+                             owner=owner)
     _uploads[name] = result
     while len(_uploads) > MAX_UPLOADED_DATASETS:  # a shared classroom server must not keep every upload
         oldest = next(iter(_uploads))
         unregister_dataset(oldest)
         del _uploads[oldest]
     return result
+
+
+def share_upload(name: str) -> None:
+    """List a student's uploaded images for everyone (the teacher's 'share')."""
+    if name in DATASETS:
+        DATASETS[name] = dataclasses.replace(DATASETS[name], owner=None)
 
 
 def register_folder(folder: str | Path, size: int = 28, channels: int | None = None) -> UserImages:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain every shipped checkpoint with the commands recorded in their model cards.
-# Usage: bash scripts/train_checkpoints.sh [vae|classifier|dcgan|pixelcnn|autoregressive|all]   (run from the repository root, inside .venv)
+# Usage: bash scripts/train_checkpoints.sh [vae|classifier|dcgan|pixelcnn|autoregressive|diffusion|all]   (run from the repository root, inside .venv)
 set -euo pipefail
 which="${1:-all}"
 py="${PYTHON:-python}"
@@ -65,4 +65,14 @@ if [[ "$which" == autoregressive || "$which" == all ]]; then
       --out checkpoints/digits/pixelrnn-diagonal.safetensors
   OMP_NUM_THREADS=1 $py -m genlab train vae --dataset binary-digits --latent-dim 16 --epochs 30 --half \
       --weights-only --title "VAE, 16-D latent" --out checkpoints/digits/vae-16d-binary.safetensors
+fi
+if [[ "$which" == diffusion || "$which" == all ]]; then
+  # Flow matching (a diffusers U-Net, 1.1M weights), class-conditional with classifier-free guidance; a time
+  # budget on one thread (OMP_NUM_THREADS=1) of a shared 2-core CPU (a faster machine trains more steps).
+  OMP_NUM_THREADS=1 $py -m genlab train flow-matching --dataset fashion-mnist --num-classes 10 --minutes 60 \
+      --batch-size 64 --half --weights-only --title "Flow matching, class-conditional" \
+      --out checkpoints/fashion-mnist/flow-matching.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train flow-matching --dataset digits --num-classes 10 --minutes 30 \
+      --batch-size 64 --half --weights-only --title "Flow matching, class-conditional" \
+      --out checkpoints/digits/flow-matching.safetensors
 fi

@@ -16,6 +16,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 # Tests never download anything.
 os.environ["GENLAB_OFFLINE"] = "1"
+# A known teacher key, so that no test makes (and announces) one; sessions without it are students.
+TEACHER_KEY = "test-teacher-key"
+os.environ["GENLAB_TEACHER_KEY"] = TEACHER_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +27,9 @@ def user_checkpoint_dir(tmp_path, monkeypatch):
     folder = tmp_path / "user_checkpoints"
     monkeypatch.setenv("GENLAB_USER_CHECKPOINTS", str(folder))
     return folder
+
+
+SERVER_LOGS: dict[str, Path] = {}  # app_server's URL -> its log file (a test may read what the server wrote)
 
 
 def _free_port() -> int:
@@ -46,6 +52,7 @@ def app_server(tmp_path_factory):
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[url] = log
     try:
         for _ in range(120):
             try:

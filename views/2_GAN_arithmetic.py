@@ -7,6 +7,7 @@ import random
 import streamlit as st
 
 from genlab.checkpoints import CheckpointError
+from genlab.classroom import TITLE_LIMIT, inert
 from genlab.explore import arithmetic as eqs
 from genlab.images import gif_bytes, grid, png_bytes, to_pil
 from genlab.models import GENERATOR
@@ -152,7 +153,7 @@ with tab_walk:
 with tab_saved:
     name_box, save_box = st.columns([3, 1], vertical_alignment="bottom")
     name = name_box.text_input("Name", key="gan_eq_name", placeholder="boots − sneakers + sandals",
-                               help="A name to find the equation again; saving under an existing name replaces it.")
+                               max_chars=TITLE_LIMIT, help="A name to find the equation again; saving under an existing name replaces it.")
     if save_box.button("Save equation", key="gan_save", disabled=not all(groups.values()),
                        help="Keep the current seed and groups in this session."):
         keep(eqs.Equation(name=name.strip() or f"equation {len(st.session_state.get('gan_saved', {})) + 1}",
@@ -162,7 +163,8 @@ with tab_saved:
         st.caption("No saved equations yet. Build one in the Equation tab, name it and save it.")
     for index, equation in enumerate(saved.values()):
         row = st.columns([3, 1, 1], vertical_alignment="center")
-        row[0].markdown(f"**{equation.name}**: seed {equation.seed}, A {equation.a}, B {equation.b}, C {equation.c}")
+        row[0].markdown(f"**{inert(equation.name)}**: seed {equation.seed}, A {equation.a}, B {equation.b}, "
+                        f"C {equation.c}")
         row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
                       disabled=equation.latent_dim != latent_dim,
                       help="Restore its seed and groups (needs a model with the same latent size).")
@@ -179,5 +181,5 @@ with tab_saved:
         except eqs.EquationError as error:
             st.error(str(error))
         else:
-            st.button(f"Replay “{uploaded.name}”", key="gan_replay_upload", on_click=lambda: (keep(uploaded),
+            st.button(f"Replay “{inert(uploaded.name)}”", key="gan_replay_upload", on_click=lambda: (keep(uploaded),
                                                                                               replay(uploaded)))

@@ -6,12 +6,15 @@ import dataclasses
 import streamlit as st
 
 from genlab.checkpoints import CheckpointError, read_card
+from genlab.classroom import inert
 from genlab.data import DATASETS, dataset_available
 from genlab.images import grid
 from genlab.models import LATENT, SAMPLES, choices, kinds_with
 from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
 from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job
+from genlab.ui.roles import is_teacher, me
+from genlab.ui.teacher_panel import teacher_panel
 from genlab.ui.upload import checkpoint_uploader
 from genlab.user_data import SIZES, UserDataError, register_zip
 
@@ -51,7 +54,7 @@ def config_widgets(kind_name: str) -> dict:
 def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: str) -> dict:
     preset = st.radio("Preset", list(PRESETS), key="train_preset", horizontal=True,
                       help="How long to train. A minute is enough for a VAE to draw recognisable clothes on a "
-                           "laptop's CPU; GANs and PixelCNNs need longer runs.")
+                           "laptop's CPU; GANs, PixelCNNs and diffusion models need longer runs.")
     minutes, epochs = PRESETS[preset], None
     if minutes is None:
         unit = st.radio("Train for", ["minutes", "epochs"], key="train_unit", horizontal=True,
@@ -86,18 +89,19 @@ def own_images() -> str | None:
         try:
             with st.spinner("Reading the images…"):
                 images = register_zip(upload.getvalue(), upload.name, size,
-                                      {"auto": None, "grayscale": 1, "colour": 3}[colour])
+                                      {"auto": None, "grayscale": 1, "colour": 3}[colour],
+                                      owner=None if is_teacher() else me())  # a student's: theirs until shared
         except UserDataError as e:
             st.error(str(e))
             return None
-        st.success(images.report.summary())
-        st.image(grid(images.preview, nrow=8, scale=2), caption=f"{images.title}: a preview.")
+        st.success(inert(images.report.summary(), 300))
+        st.image(grid(images.preview, nrow=8, scale=2), caption=f"{inert(images.title)}: a preview.")
         return images.dataset_name
 
 
 def start(spec: JobSpec) -> None:
     try:
-        job = manager.submit(spec)
+        job = manager.submit(spec, owner=me())
     except JobError as e:
         st.error(str(e))
         return
@@ -118,14 +122,20 @@ with settings_col:
         uploaded = own_images()
         if uploaded and st.session_state.get("train_uploaded") != uploaded:
             st.session_state["train_uploaded"] = st.session_state["train_dataset"] = uploaded
-        names = [n for n in DATASETS if dataset_available(n)]
-        dataset = st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n].title, key="train_dataset",
+        names = [n for n in DATASETS if DATASETS[n].owner in (None, me()) or is_teacher()]  # others' uploads: theirs
+        names = [n for n in names if dataset_available(n)]
+        dataset = st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n].title[:80], key="train_dataset",
                                help="The images the model learns to imitate.")
         if dataset:
-            st.caption(DATASETS[dataset].description)
+            st.caption(inert(DATASETS[dataset].description, 300))
         config = config_widgets(kind_name)
         lr = KIND_CHOICES[kind_name].default_lr
         run = run_length_widgets(128, lr, f"the model's default ({lr:g})" if lr else "the model's default")
+        if not is_teacher():
+            caps = manager.caps
+            st.caption(f"Students may start one run at a time, of at most {caps.minutes:g} minutes and "
+                       f"{caps.parameters:,} weights." if caps.training else
+                       "The teacher has turned training off for now; you can still watch the runs.")
         if st.button("Start", key="train_start", type="primary", disabled=not dataset):
             start(JobSpec(kind=kind_name, dataset=dataset, config=config, **run))
     else:
@@ -141,7 +151,8 @@ with settings_col:
             st.error(str(e))
             card = None
         if card is not None:
-            st.caption(f"Continues {card.get('title', path.stem)} on {card.get('dataset')} from step "
+            st.caption(f"Continues {inert(card.get('title', path.stem))} on {inert(card.get('dataset'))} from "
+                       f"step "
                        f"{card.get('steps', 0):,} (saved as a new file).")
             run = run_length_widgets(int(card.get("batch_size", 128)), None, "the checkpoint's")
             if st.button("Continue training", key="train_resume", type="primary"):
@@ -175,3 +186,6 @@ with live_col:
         st.query_params["job"] = str(job_id)  # a reload comes back to this run
         is_active = next(view.active for view in jobs if view.id == job_id)
         st.fragment(run_every=REFRESH_S if is_active else None)(live_view)(job_id, is_active)
+
+if is_teacher():
+    teacher_panel(manager)

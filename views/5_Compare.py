@@ -6,11 +6,13 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from genlab.checkpoints import CheckpointError
+from genlab.classroom import inert
 from genlab.data import DATASETS, DatasetMissing
 from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, all_cached, checkpoint_row, format_value,
                                        generative_checkpoints, load_reference, noise_row, real_data_row)
 from genlab.ui.busy import take_turn
 from genlab.ui.common import device, device_badge
+from genlab.ui.roles import my_private_folder
 
 st.title("Compare the model families")
 st.write(
@@ -27,7 +29,7 @@ def reference_for(dataset: str):
     return load_reference(dataset, device())
 
 
-choices = [name for name in DATASETS if generative_checkpoints(name)]
+choices = [name for name in DATASETS if generative_checkpoints(name, my_private_folder())]
 if not choices:
     st.warning("No generative checkpoint was found. Train one on the Train page or with `python -m genlab train`.")
     st.stop()
@@ -58,12 +60,12 @@ try:
 except (CheckpointError, DatasetMissing, ValueError) as error:
     st.error(str(error))
     st.stop()
-checkpoints = generative_checkpoints(dataset)
+checkpoints = generative_checkpoints(dataset, my_private_folder())
 ready = all_cached(dataset, [c.path for c in checkpoints], settings)
 if not ready and not st.button("Compute the metrics", key="compare_compute", type="primary",
                                help="Samples every model and scores the samples; results are kept, so the next "
                                     "visit with the same settings is instant."):
-    st.info(f"{len(checkpoints)} model(s) for {DATASETS[dataset].title}. Computing their metrics takes a minute or "
+    st.info(f"{len(checkpoints)} model(s) for {inert(DATASETS[dataset].title)}. Computing their metrics takes a minute or "
             "two on a CPU the first time; afterwards they are shown at once.")
     st.stop()
 

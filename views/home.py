@@ -2,6 +2,7 @@
 import streamlit as st
 
 from genlab.checkpoints import list_checkpoints
+from genlab.classroom import short
 from genlab.data import DATASETS, dataset_available
 from genlab.models import KINDS
 from genlab.ui.common import device_badge
@@ -34,7 +35,7 @@ for c in checkpoints:
     metrics = c.card.get("metrics", {})
     headline = next((f"{metrics[k]:.1f} nats/image ({k.replace('_', ' ')})" for k in ("neg_elbo", "nll")
                      if k in metrics), "")
-    rows.append({"model": c.card.get("title", c.path.stem),
+    rows.append({"model": short(c.card.get("title", c.path.stem)),
                  "kind": KINDS[c.kind].title if c.kind in KINDS else c.kind,
                  "dataset": c.dataset, "source": c.source, "test metric": headline})
 if rows:

@@ -19,6 +19,7 @@ import torch
 
 import genlab
 from genlab.checkpoints import CheckpointError, list_checkpoints
+from genlab.classroom import short
 from genlab.data import DATASETS, ImageDataset, load_dataset
 from genlab.evaluation.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
                                        nearest_training_images, precision_recall, predict_classes)
@@ -203,7 +204,7 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
         images = torch.cat(chunks)  # (n, C, H, W)
         report(0.8, "scoring the samples")
         row = quality_metrics(images, reference, settings)
-        row.update({"name": checkpoint.card.get("title", path.stem), "kind": checkpoint.kind,
+        row.update({"name": short(checkpoint.card.get("title", path.stem)), "kind": checkpoint.kind,
                     "family": kind.family, "path": str(path), "images/s": n / sampling_s,
                     "parameters": count_parameters(model)})
         if kind.likelihood != NO_LIKELIHOOD:
@@ -234,9 +235,11 @@ def _subset(dataset: ImageDataset, n: int) -> ImageDataset:
                         dataset.source)
 
 
-def generative_checkpoints(dataset: str):
-    """Every readable checkpoint of a kind that samples images, trained on `dataset` (shipped first, then yours)."""
-    return [c for c in list_checkpoints(kinds=kind_names_with(SAMPLES), dataset=dataset) if c.card is not None]
+def generative_checkpoints(dataset: str, private: str | None = None):
+    """Every readable checkpoint of a kind that samples images, trained on `dataset` (shipped first, then the
+    shared user files, then the private ones of the student `private`)."""
+    return [c for c in list_checkpoints(kinds=kind_names_with(SAMPLES), dataset=dataset, private=private)
+            if c.card is not None]
 
 
 def format_value(name: str, value) -> str:

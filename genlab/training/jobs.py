@@ -13,6 +13,10 @@ optimiser state so it can be resumed) into the user checkpoint folder, where eve
 A NaN or infinite loss fails the job with a clear message; the last good weights are kept and saved.
 At most `max_running` jobs train at once (GENLAB_MAX_JOBS; default one per GPU, one on a CPU); the others
 wait in a queue and say so.
+
+Every job has an owner (genlab/classroom.py): the teacher, or a student's anonymous label. A student may run one
+job at a time, within the caps the teacher sets (`manager.caps`), and stop only their own; their checkpoints go
+to their private folder. Anything refused is a JobError with one sentence, whatever the page showed.
 """
 from __future__ import annotations
 
@@ -28,11 +32,12 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoints import CheckpointError, read_card, user_checkpoint_dir
+from genlab.checkpoints import CheckpointError, read_card
+from genlab.classroom import TEACHER, Caps, home_of
 from genlab.data import DATASETS, DatasetMissing
 from genlab.device import pick_device
 from genlab.models import KINDS, get_kind
-from genlab.models.base import with_bits_per_dim
+from genlab.models.base import count_parameters, with_bits_per_dim
 from genlab.training.live import Frame, LatentMap, LiveExtras
 from genlab.training.loss_history import LossHistory
 from genlab.training.run import RunSpec, TrainingRun, build_config
@@ -90,6 +95,7 @@ class JobView:
     error: str | None
     checkpoint: str | None  # set once the checkpoint file is written
     stopped_by_user: bool
+    owner: str = TEACHER
     queue_message: str | None = None
 
     @property
@@ -98,9 +104,10 @@ class JobView:
 
 
 class Job:
-    def __init__(self, job_id: int, spec: JobSpec, checkpoint_path: Path):
+    def __init__(self, job_id: int, spec: JobSpec, checkpoint_path: Path, owner: str = TEACHER):
         self.id = job_id
         self.spec = spec
+        self.owner = owner  # the teacher, or a student's anonymous label
         self.checkpoint_path = checkpoint_path
         self.stop_event = threading.Event()  # checked by the trainer between steps
         self.finished = threading.Event()
@@ -174,7 +181,7 @@ class Job:
                 loss_steps=loss_steps, losses=losses, held_out_steps=list(self.held_out_steps),
                 held_out={k: list(v) for k, v in self.held_out.items()}, grid_png=self.grid_png,
                 grid_step=self.grid_step, latent=self.latent, error=self.error, checkpoint=self.checkpoint,
-                stopped_by_user=self.stopped_by_user, queue_message=queue_message)
+                stopped_by_user=self.stopped_by_user, owner=self.owner, queue_message=queue_message)
 
 
 def training_threads() -> int:
@@ -215,6 +222,7 @@ class JobManager:
     """Owns every training job of this process. Thread-safe; pages call submit, stop, jobs and view."""
 
     def __init__(self, max_running: int | None = None, max_queued: int = 8):
+        self.caps = Caps()  # what students may start; the teacher changes it while the server runs
         self.devices = available_devices()
         self.max_running = max_running or int(os.environ.get("GENLAB_MAX_JOBS", 0)) or len(self.devices)
         self.max_queued = max_queued
@@ -224,15 +232,18 @@ class JobManager:
         atexit.register(self.shutdown)  # a server stopped with Ctrl-C still saves its running jobs
 
     # -- what pages call ----------------------------------------------------------------------------------
-    def submit(self, spec: JobSpec) -> Job:
-        """Check the request, then start the job now or queue it. Raises JobError (one sentence)."""
-        checkpoint_path = self._validate(spec)
+    def submit(self, spec: JobSpec, owner: str = TEACHER) -> Job:
+        """Check the request (and, for a student, the caps), then start the job now or queue it. Raises JobError
+        (one sentence)."""
+        checkpoint_path = self._validate(spec, owner)
         with self._lock:
             waiting = sum(j.state == "queued" for j in self._jobs.values())
             if waiting >= self.max_queued:
                 raise JobError(f"{waiting} runs are already waiting for this server; try again when one has "
                                "finished.")
-            job = Job(self._next_id, spec, checkpoint_path)
+            if owner != TEACHER:
+                self._check_student(spec, owner)
+            job = Job(self._next_id, spec, checkpoint_path, owner)
             self._next_id += 1
             self._jobs[job.id] = job
             self._forget_old_jobs()
@@ -252,12 +263,36 @@ class JobManager:
         job = self.get(job_id)
         return None if job is None else job.view(self._queue_message(job))
 
-    def stop(self, job_id: int) -> None:
-        """Ask a job to stop after its current step (it then saves its checkpoint); a queued job is dropped."""
+    def stop(self, job_id: int, by: str = TEACHER) -> None:
+        """Ask a job to stop after its current step (it then saves its checkpoint); a queued job is dropped. Only
+        the teacher and the job's owner may: anyone else gets a JobError."""
         with self._lock:  # no queued job starts meanwhile
             job = self._jobs.get(job_id)
-            if job is not None:
+            if job is None:
+                return
+            if not self.may_stop(by, job.owner):
+                raise JobError("Only the teacher, or the student who started it, can stop this run.")
+            job.request_stop()
+
+    @staticmethod
+    def may_stop(by: str, owner: str) -> bool:
+        return by == TEACHER or by == owner
+
+    def clear_queue(self, by: str) -> int:
+        """The teacher drops every waiting run; returns how many."""
+        if by != TEACHER:
+            raise JobError("Only the teacher can clear the queue.")
+        with self._lock:
+            waiting = [j for j in self._jobs.values() if j.state == "queued"]
+            for job in waiting:
                 job.request_stop()
+        return len(waiting)
+
+    def set_caps(self, caps: Caps, by: str) -> None:
+        if by != TEACHER:
+            raise JobError("Only the teacher can change what students may train.")
+        caps.check()
+        self.caps = caps
 
     def shutdown(self, wait_s: float = 60) -> None:
         """Stop every job and wait (up to wait_s) for their checkpoints to be written."""
@@ -269,7 +304,24 @@ class JobManager:
                 job.thread.join(max(0.0, deadline - time.monotonic()))
 
     # -- bookkeeping --------------------------------------------------------------------------------------
-    def _validate(self, spec: JobSpec) -> Path:
+    def _check_student(self, spec: JobSpec, owner: str) -> None:
+        """A student's request within the teacher's caps (called under the lock, after _validate)."""
+        caps = self.caps
+        if not caps.training:
+            raise JobError("The teacher has turned training off for now.")
+        mine = [j for j in self._jobs.values() if j.owner == owner and j.state in ACTIVE_STATES]
+        if mine:
+            raise JobError(f"You already have a run on this server (job {mine[0].id}); stop it or let it finish "
+                           "before you start another.")
+        if spec.minutes is None or spec.minutes > caps.minutes:
+            raise JobError(f"Students may train for at most {caps.minutes:g} minutes per run (the teacher sets "
+                           "this): choose a time limit of that or less.")
+        students_waiting = sum(j.state == "queued" and j.owner != TEACHER for j in self._jobs.values())
+        if students_waiting >= caps.queued:
+            raise JobError(f"{students_waiting} students' runs are already waiting, the most the teacher allows; "
+                           "try again when one has started.")
+
+    def _validate(self, spec: JobSpec, owner: str = TEACHER) -> Path:
         if spec.kind not in KINDS:
             raise JobError(f"Unknown model kind '{spec.kind}'.")
         if spec.dataset not in DATASETS:
@@ -286,13 +338,23 @@ class JobManager:
                 raise JobError(str(e)) from None
             if card["kind"] != spec.kind:
                 raise JobError(f"That checkpoint holds a {card['kind']} model, not a {spec.kind}.")
+            try:
+                config = get_kind(spec.kind).config_from_dict(card.get("config", {}))
+            except (TypeError, ValueError) as e:
+                raise JobError(f"That checkpoint's settings are not valid: {e}.") from None
         else:
             try:
-                build_config(spec.kind, spec.config, DATASETS[spec.dataset].image_shape)
+                config = build_config(spec.kind, spec.config, DATASETS[spec.dataset].image_shape)
             except (TypeError, ValueError) as e:
                 raise JobError(f"Check the model settings: {e}.") from None
+        if owner != TEACHER:
+            with torch.device("meta"):  # the size only: no memory, however large the request
+                size = count_parameters(get_kind(spec.kind).build(config))
+            if size > self.caps.parameters:
+                raise JobError(f"That model has {size:,} weights; students may train at most "
+                               f"{self.caps.parameters:,} (the teacher sets this).")
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return user_checkpoint_dir() / spec.dataset / f"{spec.kind}-{stamp}-job{self._next_id}.safetensors"
+        return home_of(owner) / spec.dataset / f"{spec.kind}-{stamp}-job{self._next_id}.safetensors"
 
     def _queue_message(self, job: Job) -> str | None:
         with self._lock:

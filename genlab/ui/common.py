@@ -11,10 +11,12 @@ import streamlit as st
 import torch
 
 from genlab.checkpoints import CheckpointError, CheckpointInfo, list_checkpoints
+from genlab.classroom import inert
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
 from genlab.models import NEEDS, get_kind, kind_names_with
 from genlab.models.loading import LoadedCheckpoint, load_checkpoint
+from genlab.ui.roles import my_private_folder
 from genlab.ui.upload import checkpoint_uploader
 
 
@@ -56,7 +58,7 @@ def checkpoint_picker(capability: str | None, key: str, help: str | None = None,
     below it an uploader for such a checkpoint (checked, then listed and selected). None (with a message) if
     there is none."""
     kinds = {kind} if kind else kind_names_with(capability)
-    found = [c for c in list_checkpoints(kinds=kinds) if c.card is not None]
+    found = [c for c in list_checkpoints(kinds=kinds, private=my_private_folder()) if c.card is not None]
     uploaded = st.session_state.pop(f"{key}_uploaded", None)  # the path to select after an upload
     paths = [str(c.path) for c in found]
     if uploaded in paths:
@@ -92,14 +94,16 @@ def model_card(checkpoint: LoadedCheckpoint) -> None:
     kind = get_kind(checkpoint.kind)
     with st.expander("Model card"):
         st.write(f"{kind.title}: {kind.summary} ({kind.paper})")
-        st.write(f"**{card.get('title', card['kind'])}**, trained on `{card.get('dataset')}` "
-                 f"({card.get('train_source', '?')}) for {card.get('epochs', '?')} epochs, "
-                 f"{card.get('steps', '?')} steps, {card.get('wall_time_s', '?')} s on {card.get('device', '?')}.")
+        facts = {k: inert(card.get(k, "?"), 120) for k in ("dataset", "train_source", "epochs", "steps",
+                                                          "wall_time_s", "device")}  # a card is anyone's text
+        st.write(f"**{inert(card.get('title', card['kind']))}**, trained on {facts['dataset']} "
+                 f"({facts['train_source']}) for {facts['epochs']} epochs, {facts['steps']} steps, "
+                 f"{facts['wall_time_s']} s on {facts['device']}.")
         if card.get("metrics"):
             st.write("Test metrics:", card["metrics"])
         st.code(card.get("command", "(no command recorded)"), language="bash")
     if checkpoint.model.describe():
-        st.caption(f"{checkpoint.model.describe()} Trained on `{card.get('dataset')}`.")
+        st.caption(f"{checkpoint.model.describe()} Trained on {inert(card.get('dataset'))}.")
 
 
 def show_error(error: Exception) -> None:

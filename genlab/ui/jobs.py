@@ -15,11 +15,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from genlab.checkpoints import CheckpointError
+from genlab.classroom import delete, inert, may_change
 from genlab.images import png_bytes
 from genlab.line_chart import Panel, Series, line_chart
 from genlab.models import get_kind
-from genlab.training.jobs import JobManager, JobView
+from genlab.training.jobs import JobError, JobManager, JobView
 from genlab.ui.pages import explorer_for
+from genlab.ui.roles import me, owner_words
 
 REFRESH_S = 1.5
 REDUNDANT = {"loss": "bits_per_dim"}  # hide `loss` when `bits_per_dim` shows the same thing in other units
@@ -43,7 +46,9 @@ def label(kind: str, key: str) -> str:
 
 
 def job_label(view: JobView) -> str:
-    return f"Job {view.id}: {view.title}"
+    """Plain text (select boxes): the job, its title cut short, and whose it is."""
+    title = view.title if len(view.title) <= 80 else view.title[:79] + "…"
+    return f"Job {view.id}: {title} ({owner_words(view.owner)})"
 
 
 def _panels(view: JobView) -> list[tuple[str, ...]]:
@@ -130,7 +135,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     if view is None:
         st.info("That job is no longer remembered by the server.")
         return None
-    st.subheader(f"{job_label(view)} · {STATE_WORDS.get(view.state, view.state)}")
+    st.subheader(f"{inert(job_label(view), 120)} · {STATE_WORDS.get(view.state, view.state)}")
     if view.state == "queued":
         st.info(view.queue_message)
     elif view.active:
@@ -140,10 +145,13 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     if view.state == "failed":
         st.error(view.error or "Training failed.")
     stoppable = view.state == "queued" or view.state == "running" and view.phase in ("loading the data", "training")
-    if show_stop and stoppable:
+    if show_stop and stoppable and manager.may_stop(me(), view.owner):  # the teacher's, or your own run
         if st.button("Stop", key="train_stop", help="Stops after the current step and saves a checkpoint; "
                                                       "every browser watching sees it stop."):
-            manager.stop(job_id)
+            try:
+                manager.stop(job_id, by=me())
+            except JobError as e:
+                st.error(str(e))
             view = manager.view(job_id)
     if view.state == "stopping":
         st.info("Stopping after the current step; the checkpoint is being saved.")
@@ -178,8 +186,12 @@ def _finished(view: JobView) -> None:
     path = Path(view.checkpoint)
     how = "was stopped" if view.stopped_by_user else ("kept its last good weights" if view.state == "failed"
                                                        else "finished")
-    st.success(f"The run {how} after {view.step:,} steps. Its checkpoint is saved with your models as "
-               f"`{path.name}`, and every page's model list shows it now.")
+    if not path.exists():
+        st.info(f"The run {how} after {view.step:,} steps; its checkpoint has been deleted since.")
+        return
+    whose = ("every page's model list shows it now" if view.owner == me() else
+             f"it belongs to {owner_words(view.owner)}")
+    st.success(f"The run {how} after {view.step:,} steps. Its checkpoint is saved as `{path.name}`; {whose}.")
     left, right = st.columns(2)
     left.download_button("Download the checkpoint", data=lambda: path.read_bytes(), file_name=path.name,
                          mime="application/octet-stream", key="train_download",
@@ -188,4 +200,13 @@ def _finished(view: JobView) -> None:
     explorer = explorer_for(get_kind(view.kind))
     if explorer is not None:
         right.page_link(explorer.file, label=f"Open the {explorer.title}", icon=explorer.icon,
-                        help=f"Then choose '{view.title} (yours)' in the model list.")
+                        help=f"Then choose '{inert(view.title)} (yours)' in the model list.")
+    if may_change(me(), path):
+        if st.button("Delete this checkpoint", key="train_delete", help="Removes the file from this server for "
+                                                                         "everyone; a downloaded copy stays yours."):
+            try:
+                delete(me(), path)
+            except (ValueError, OSError, CheckpointError) as e:
+                st.error(str(e))
+            else:
+                st.rerun()

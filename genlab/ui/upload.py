@@ -2,7 +2,8 @@
 
 A .safetensors file is a JSON header plus raw numbers, and genlab.checkpoints reads it without pickle, so an
 uploaded file cannot run code (a pickle renamed to .safetensors is simply "not a safetensors checkpoint").
-A valid upload is written (atomically) into the user checkpoint folder, so every model picker lists it.
+A valid upload is written (atomically) into the uploader's checkpoint folder: a student's private one, listed
+for that student only until the teacher shares it (genlab/classroom.py), or the teacher's shared one.
 """
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from genlab.checkpoints import CheckpointError, user_checkpoint_dir, write_atomically
+from genlab.checkpoints import CheckpointError, write_atomically
+from genlab.classroom import TEACHER, home_of
 from genlab.models.loading import load_checkpoint
+from genlab.ui.roles import me
 
 
-def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None, capability: str | None = None
-                             ) -> Path:
-    """Validate an uploaded checkpoint (kind, config, every tensor's shape) and keep it in the user folder.
+def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None, capability: str | None = None,
+                             owner: str = TEACHER) -> Path:
+    """Validate an uploaded checkpoint (kind, config, every tensor's shape) and keep it in the owner's folder (a
+    student's private one, or the shared one for the teacher).
 
     Returns its path; raises CheckpointError with one sentence when it is not usable."""
     if not filename.lower().endswith(".safetensors"):
@@ -26,7 +30,7 @@ def save_uploaded_checkpoint(data: bytes, filename: str, kind: str | None = None
     checkpoint = load_checkpoint(data, expect_kind=kind, expect_capability=capability)  # raises CheckpointError; never unpickles
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(filename).stem)[:40].strip("-.") or "checkpoint"
     digest = hashlib.sha256(data).hexdigest()[:10]
-    path = user_checkpoint_dir() / "uploads" / f"{checkpoint.kind}-{stem}-{digest}.safetensors"
+    path = home_of(owner) / "uploads" / f"{checkpoint.kind}-{stem}-{digest}.safetensors"
     if not path.exists():
         write_atomically(path, data)
     return path
@@ -49,7 +53,7 @@ def checkpoint_uploader(key: str, label: str | None = None, *, kind: str | None 
         path = Path(done[1])
     else:
         try:
-            path = save_uploaded_checkpoint(data, upload.name, kind, capability)
+            path = save_uploaded_checkpoint(data, upload.name, kind, capability, owner=me())
         except CheckpointError as e:
             st.error(str(e))
             return None

@@ -1,5 +1,6 @@
 """The Train page (AppTest): start a run and watch it, two sessions on one job, stop, continue, uploads."""
 import io
+import os
 import pickle
 import time
 import zipfile
@@ -34,8 +35,11 @@ def toy_dataset_and_fresh_manager(monkeypatch):
     job_manager.clear()
 
 
-def open_page() -> AppTest:
+def open_page(teacher: bool = False) -> AppTest:
+    """A new browser session on the Train page: a student, or the teacher (who brought the key in the URL)."""
     at = AppTest.from_file(APP, default_timeout=120)  # through the home page, so links to other pages work
+    if teacher:
+        at.query_params["teacher"] = os.environ["GENLAB_TEACHER_KEY"]
     at.switch_page("views/4_Train.py").run()
     assert not at.exception
     return at
@@ -76,22 +80,24 @@ def test_the_page_offers_every_generative_kind_with_explained_settings():
 
 
 def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():
-    first = open_page()
+    first = open_page(teacher=True)  # the teacher's demonstration; the class watches it
     start_run(first, minutes=0.3)
     rerun_until(first, lambda at: any("step" in t and "step 0 " not in t for t in progress_texts(at)))
     [job] = job_manager().jobs()
     assert first.selectbox(key="train_job_pick").value == job.id
     assert first.query_params["job"] == str(job.id)  # a reload of this URL comes back to the same run
 
-    second = open_page()  # another browser: no session state, finds the running job through the manager
+    second = open_page()  # a student's browser: no session state, finds the running job through the manager
     assert second.selectbox(key="train_job_pick").value == job.id
+    assert "train_stop" not in [button.key for button in second.button]  # the teacher's run: no Stop for students
     assert progress_texts(second) and len(job_manager().jobs()) == 1
     assert [chart.key for chart in second.get("plotly_chart")] == ["train_latent"]  # the 2-D code space
     assert len(second.image) >= 2  # the loss chart (a picture: loss, recon, KL) and the sample grid
     assert any(caption.startswith("Samples at step") for image in second.image for caption in image.captions)
 
     rerun_until(second, lambda at: at.success)
-    assert "every page's model list shows it now" in second.success[0].value
+    assert "it belongs to the teacher" in second.success[0].value
+    assert "every page's model list shows it now" in first.run().success[0].value
     if (Path(APP).parent / "views" / "1_VAE_explorer.py").exists():
         assert [link.proto.label for link in second.get("page_link")][-1] == "Open the VAE explorer"
     assert [c.path for c in list_checkpoints(kind="vae", dataset="toy-page")] == [job.checkpoint_path]
@@ -156,7 +162,7 @@ def test_an_uploaded_zip_becomes_the_chosen_dataset():
     at.file_uploader(key="train_zip").upload("mine.zip", buffer.getvalue(), "application/zip")
     at.run()
     assert not at.exception and not at.error
-    assert "Loaded 12 images; skipped 1 file(s)" in at.success[0].value
+    assert "Loaded 12 images; skipped 1 file" in at.success[0].value
     name = at.selectbox(key="train_dataset").value
     assert name.startswith("upload-") and DATASETS[name].image_shape == (1, 28, 28)
     unregister_dataset(name)
