@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--samples", type=int, default=5000, help="with --all: samples per model (not pixel by pixel)")
     evaluate.add_argument("--samples-autoregressive", type=int, default=1000,
                           help="with --all: samples per slow (autoregressive or iterative) model")
+    evaluate.add_argument("--ship", action="store_true",
+                          help="with --all at the default settings: also write the real-data, noise and shipped "
+                               "checkpoints' rows into checkpoints/compare/, where the Compare page finds them at once")
     evaluate.add_argument("--likelihoods", action="store_true",
                           help="one table of -log p(x) for every checkpoint of --dataset with a likelihood, on the "
                                "same test images, beside the independent-pixel baseline")
@@ -206,19 +209,34 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, completions
 
 
 def run_eval_all(args) -> int:
-    from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, checkpoint_row, format_value,
-                                           generative_checkpoints, load_reference, noise_row, real_data_row)
+    from genlab.evaluation.compare import (METRIC_INFO, CompareSettings, checkpoint_row, checkpoint_row_key,
+                                           format_value, generative_checkpoints, load_reference, noise_row,
+                                           noise_row_key, real_data_row, real_row_key, ship_row,
+                                           stale_shipped_rows)
 
     if not args.dataset:
         raise ValueError("--all needs --dataset, e.g. --dataset fashion-mnist")
     device = pick_device(args.device)
     settings = CompareSettings(samples=args.samples, samples_autoregressive=args.samples_autoregressive)
+    if args.ship and settings != CompareSettings():
+        raise ValueError("--ship writes the rows the Compare page opens with: leave --samples and "
+                         "--samples-autoregressive at their defaults")
     reference = load_reference(args.dataset, device)
     rows = [real_data_row(reference, settings)]
+    shipped = [(real_row_key(args.dataset, settings), rows[0])]
     for info in generative_checkpoints(args.dataset):
         print(f"scoring {info.path} ...", file=sys.stderr)
         rows.append(checkpoint_row(info.path, reference, settings, device))
+        if info.source == "shipped":
+            shipped.append((checkpoint_row_key(info.path, args.dataset, settings), rows[-1]))
     rows.append(noise_row(reference, settings))
+    shipped.append((noise_row_key(args.dataset, settings), rows[-1]))
+    if args.ship:
+        for key, row in shipped:
+            print(f"shipped {ship_row(key, row)}", file=sys.stderr)
+        for stale in stale_shipped_rows():
+            stale.unlink()
+            print(f"removed {stale} (no shipped checkpoint or settings make its key)", file=sys.stderr)
     print(f"Sample quality on {args.dataset}: features of the shipped classifier, compared with the "
           f"{len(reference.test)} test images ({describe_device(device)}).\n")
     print("| metric | better | " + " | ".join(r["name"] for r in rows) + " |")
@@ -227,7 +245,7 @@ def run_eval_all(args) -> int:
     for name, (_, better) in METRIC_INFO.items():
         print(f"| {name} | {better} | " + " | ".join(format_value(name, r.get(name)) for r in rows) + " |")
     print("| likelihood | - | " + " | ".join(r.get("likelihood", "-") for r in rows) + " |")
-    print("| discretisation | - | " + " | ".join(r.get("discretisation", "-") for r in rows) + " |")
+    print("| pixel values | - | " + " | ".join(r.get("discretisation", "-") for r in rows) + " |")
     return 0
 
 

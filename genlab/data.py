@@ -64,6 +64,7 @@ class DatasetSpec:
     how_to_get: str  # the sentence DatasetMissing ends with
     image_shape: tuple[int, int, int] = (1, 28, 28)
     derived_from: str | None = None  # the data set whose images these are, changed (its classifier scores them)
+    black_and_white: bool = False  # every pixel 0 or 1 (a Bernoulli score is then a likelihood of the images)
     owner: str | None = None  # a student's upload, listed for that student only until shared (genlab/classroom.py)
 
 
@@ -262,6 +263,7 @@ register_dataset(DatasetSpec(
     description="The digits binarized once at random (a pixel is white with probability its grey level, fixed "
                 "seed): the data on which every black-or-white model's likelihood is compared.",
     class_names=DIGIT_CLASSES, how_to_get=MNIST_HOW, load=_load_binary_digits, derived_from="digits",
+    black_and_white=True,
 ))
 
 

@@ -9,7 +9,6 @@ import io
 
 import numpy as np
 import torch
-import torchvision
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 20_000_000  # 20 MB
@@ -51,6 +50,8 @@ def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
 
 def grid(images: torch.Tensor, nrow: int, scale: int = 1, padding: int = 1) -> Image.Image:
     """(N, C, H, W) in [0, 1] -> one PIL image with `nrow` images per row, thin grey lines between."""
+    import torchvision  # here: importing it takes a second, and most pictures need no grid
+
     tiled = torchvision.utils.make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding, pad_value=0.5)
     return to_pil(tiled, scale)  # make_grid returns (3, H', W'); to_pil keeps the three equal channels
 

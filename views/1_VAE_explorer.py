@@ -9,21 +9,26 @@ from genlab.data import DatasetMissing
 from genlab.models import LATENT
 from genlab.ui import latent_explorer
 from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
+from genlab.ui.guide import guide
 
 st.title("VAE explorer")
 
 intro, picker = st.columns([3, 2], gap="large")
 with intro:
-    st.markdown(
-        "- **Encoder** q(z|x) = N(mu, sigma²) over latent codes z; **decoder** p(x|z); **prior** p(z) = N(0, I).\n"
-        "- Training maximises the **ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))**, reconstruction minus KL: "
-        "a lower bound on log p(x).\n"
-        "- **z = mu + sigma · eps** with eps ~ N(0, I) (reparameterisation trick): the randomness no longer "
-        "depends on the encoder, so gradients flow through mu and sigma.\n"
-        "- A plain autoencoder is **not a generative model**: nothing says which codes are valid, so a random "
-        "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so most codes drawn "
-        "from it decode to plausible images (holes remain)."
-    )
+    st.write("A variational autoencoder squeezes each image into a few numbers, its latent code, and learns to "
+             "draw the image back from them. Because the codes are kept close to a simple bell-shaped cloud, you "
+             "can pick a point of that cloud and decode a new image (most points give a plausible one). Pick a tab.")
+    with st.expander("The maths"):
+        st.markdown(
+            "- **Encoder** q(z|x) = N(mu, sigma²) over latent codes z; **decoder** p(x|z); **prior** p(z) = N(0, I).\n"
+            "- Training maximises the **ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))**, reconstruction minus KL: "
+            "a lower bound on log p(x).\n"
+            "- **z = mu + sigma · eps** with eps ~ N(0, I) (reparameterisation trick): the randomness no longer "
+            "depends on the encoder, so gradients flow through mu and sigma.\n"
+            "- A plain autoencoder is **not a generative model**: nothing says which codes are valid, so a random "
+            "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so most codes drawn "
+            "from it decode to plausible images (holes remain)."
+        )
 with picker:
     info = checkpoint_picker(LATENT, key="vae_model",
                              help="2-D models show their whole latent space on a plane; larger ones reconstruct "
@@ -42,7 +47,8 @@ with picker:
 
 # Lazy tabs: only the open tab runs; the open tab is in the URL (?tab=Latent+pad), handy for a lesson plan.
 tabs = st.tabs(list(latent_explorer.TABS), key="tab", bind="query-params")
-for tab, render in zip(tabs, latent_explorer.TABS.values()):
+for tab, (name, render) in zip(tabs, latent_explorer.TABS.items()):
     if tab.open:
         with tab:
+            guide("VAE explorer", name)
             render(explorer)

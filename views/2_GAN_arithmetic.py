@@ -12,6 +12,7 @@ from genlab.explore import arithmetic as eqs
 from genlab.images import gif_bytes, grid, png_bytes, to_pil
 from genlab.models import GENERATOR
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
+from genlab.ui.guide import guide
 
 st.title("GAN arithmetic")
 GROUP_KEYS = {"A": "gan_group_a", "B": "gan_group_b", "C": "gan_group_c"}
@@ -80,6 +81,7 @@ tab_equation, tab_interpolation, tab_walk, tab_saved = st.tabs(
 
 # -- the equation ------------------------------------------------------------------------------------------
 with tab_equation:
+    guide("GAN arithmetic", "Equation")
     group_boxes = st.columns(3)
     help_text = {"A": "Images that show the concept you want to move (e.g. ankle boots).",
                  "B": "Images like A but without that concept (e.g. sneakers); their mean is subtracted.",
@@ -111,6 +113,7 @@ with tab_equation:
 
 # -- interpolation -----------------------------------------------------------------------------------------
 with tab_interpolation:
+    guide("GAN arithmetic", "Interpolation")
     ends = st.columns(4)
     start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from",
                               format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
@@ -135,6 +138,7 @@ with tab_interpolation:
 
 # -- latent walk -------------------------------------------------------------------------------------------
 with tab_walk:
+    guide("GAN arithmetic", "Latent walk")
     walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
     walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
                                             format_func=lambda i: f"#{i}", help="The walk passes through this image.")
@@ -151,6 +155,7 @@ with tab_walk:
 
 # -- saved equations ---------------------------------------------------------------------------------------
 with tab_saved:
+    guide("GAN arithmetic", "Saved equations")
     name_box, save_box = st.columns([3, 1], vertical_alignment="bottom")
     name = name_box.text_input("Name", key="gan_eq_name", placeholder="boots − sneakers + sandals",
                                max_chars=TITLE_LIMIT, help="A name to find the equation again; saving under an existing name replaces it.")
@@ -168,8 +173,8 @@ with tab_saved:
         row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
                       disabled=equation.latent_dim != latent_dim,
                       help="Restore its seed and groups (needs a model with the same latent size).")
-        row[2].download_button("Download JSON", equation.to_json(), equation.file_name, "application/json",
-                               key=f"gan_download_{index}", help="Seed, latent size and indices, to replay later.")
+        row[2].download_button("Download", equation.to_json(), equation.file_name, "application/json",
+                               key=f"gan_download_{index}", help="A small file with its seed, latent size and image numbers, to replay it later.")
         with st.expander("What the file holds"):
             st.code(equation.to_json(), language="json")
     upload = st.file_uploader("Replay a downloaded equation", type=["json"], key="gan_upload",

@@ -9,6 +9,7 @@ from genlab.checkpoints import CheckpointError
 from genlab.models import AUTOREGRESSIVE, get_kind
 from genlab.ui import autoregressive_explorer as explorer
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
+from genlab.ui.guide import guide
 
 st.title("Autoregressive models: one pixel at a time")
 
@@ -45,7 +46,8 @@ explorer.choose_image(ex)
 
 # Lazy tabs: only the open tab runs; the open tab is in the URL (?pcnn_tab=Sample), handy for a lesson plan.
 tabs = st.tabs(list(explorer.TABS), key="pcnn_tab", bind="query-params")
-for tab, render in zip(tabs, explorer.TABS.values()):
+for tab, (name, render) in zip(tabs, explorer.TABS.items()):
     if tab.open:
         with tab:
+            guide("Autoregressive", name)
             render(ex)

@@ -12,6 +12,7 @@ from genlab.images import grid
 from genlab.models import LATENT, SAMPLES, choices, kinds_with
 from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
+from genlab.ui.guide import guide
 from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job
 from genlab.ui.roles import is_teacher, me
 from genlab.ui.teacher_panel import teacher_panel
@@ -23,9 +24,17 @@ st.write("Choose a model and a dataset, press **Start**, and watch the model go 
          "belongs to the server: reloading this page, visiting another page or opening it in a second browser "
          "only watches it, and everyone sees the same run.")
 device_badge()
+guide("Train")
 manager = job_manager()
 PRESETS = {"Quick demo: 1 minute": 1.0, "Better: 10 minutes": 10.0, "Custom": None}
 KIND_CHOICES = {kind.name: kind for kind in kinds_with(SAMPLES)}  # every generative kind, in the course's order
+
+
+TITLES = {"hidden": "Hidden units", "output": "Output distribution", "first_kernel_size": "First layer's kernel size",
+          "head_channels": "Output head's channels", "num_classes": "Classes", "label_dropout": "Share shown without "
+          "a label", "mixtures": "Mixture components", "latent_dim": "Latent dimensions", "beta": "Beta (KL weight)",
+          "loss": "Generator loss", "noise_anneal_steps": "Steps to fade the noise out", "width": "Width (channels)",
+          "time_sampling": "How training picks t", "ema_decay": "Weight averaging (decay)"}  # else from the name
 
 
 def config_widgets(kind_name: str) -> dict:
@@ -34,7 +43,8 @@ def config_widgets(kind_name: str) -> dict:
     for f in dataclasses.fields(KIND_CHOICES[kind_name].config_cls):
         if "help" not in f.metadata:
             continue
-        key, title, default = f"train_cfg_{kind_name}_{f.name}", f.name.replace("_", " ").capitalize(), f.default
+        key, default = f"train_cfg_{kind_name}_{f.name}", f.default
+        title = TITLES.get(f.name, f.name.replace("_", " ").capitalize())
         if choices(f):
             value = st.selectbox(title, choices(f), key=key, help=f.metadata["help"],
                                  index=choices(f).index(default))

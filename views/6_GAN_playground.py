@@ -6,8 +6,11 @@ import streamlit as st
 from genlab.playground import canvas as toy_canvas
 from genlab.playground import plots as toy_plots
 from genlab.playground.data import PLANE, TOY_DATASETS, toy_dataset
+from genlab.playground.divergence import BANDWIDTH
 from genlab.playground.gan import (LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density,
                                    mixture_log_likelihood, twin_config)
+from genlab.playground.slow_motion import SUBSTEPS, SlowMotion
+from genlab.ui.guide import guide
 
 FRAME_S = 0.1  # ask for a frame every 0.1 s; a slower frame simply delays the next one
 CHART_S = 1.0  # the loss charts redraw once a second while playing: a plotly redraw costs the browser far more
@@ -18,7 +21,10 @@ state = st.session_state
 state.setdefault("gp_drawn", [])
 
 st.title("GAN playground")
-st.markdown(
+st.write("Two small networks play a game on points of a plane: a generator G makes fake points from noise, and "
+         "a discriminator D learns to tell them from the real ones. Each improves against the other.")
+with st.expander("The maths"):
+    st.markdown(
     "A generator G turns noise z into points; a discriminator D outputs the probability that a point is real. "
     "They play $\\min_G \\max_D\\; \\mathbb{E}_x[\\log D(x)] + \\mathbb{E}_z[\\log(1 - D(G(z)))]$. "
     "For a fixed G the best D is $p_{data}/(p_{data}+p_g)$, and against it G minimises the Jensen-Shannon "
@@ -27,7 +33,7 @@ st.markdown(
 with st.sidebar:
     st.header("Settings")
     st.caption("Changing a setting starts a new run.")
-    dataset = st.selectbox("Data", list(TITLES), format_func=TITLES.get, key="gp_dataset",
+    dataset = st.selectbox("Data", list(TITLES), format_func=TITLES.get, key="gp_dataset", bind="query-params",
                            help="Mixtures (ring, grid, single Gaussian) also show how many modes G covers.")
     loss = st.radio("Generator loss", LOSSES, key="gp_loss", help=HELP["loss"])
     rates = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
@@ -35,7 +41,7 @@ with st.sidebar:
                             help=HELP["lr_g"])
     lr_d = st.select_slider("D learning rate", rates, value=1e-3, format_func="{:g}".format, key="gp_lr_d",
                             help=HELP["lr_d"])
-    d_steps = st.slider("D steps per G step", 1, 5, 1, key="gp_d_steps", help=HELP["d_steps"])
+    d_steps = st.slider("D steps per G step", 1, 5, 1, key="gp_d_steps", bind="query-params", help=HELP["d_steps"])
     latent_dim = st.slider("Latent size", 1, 8, 2, key="gp_latent", help=HELP["latent_dim"])
     noise = st.slider("Instance noise", 0.0, 0.5, 0.0, 0.05, key="gp_noise", help=HELP["instance_noise"])
     seed = st.number_input("Seed", 0, 9999, 0, key="gp_seed", help=HELP["seed"])
@@ -86,10 +92,12 @@ controls[3].slider("Speed (steps per frame)", 1, 100, 25, key="gp_speed",
                    help="Training steps between two redraws.")
 controls[4].checkbox("Gradient arrows", key="gp_arrows",
                     help="Where G's loss pushes each fake point (minus its gradient; relative lengths).")
-view = st.radio("View", ["Playground", "Minimax vs non-saturating", "Explicit vs implicit density"],
-                horizontal=True, key="gp_view", help="One GAN; or two GANs that differ only in G's loss; or a "
-                "Gaussian mixture's density next to the GAN's samples.")
+view = st.radio("View", ["Playground", "Slow motion", "Minimax vs non-saturating", "Explicit vs implicit density"],
+                horizontal=True, key="gp_view", bind="query-params",
+                help="One GAN; one training step of it split into four sub-steps; two GANs that differ only in G's "
+                     "loss; or a Gaussian mixture's density next to the GAN's samples.")
 which = WHICH[state.gp_which or "Both"]
+guide("GAN playground", view)
 
 
 @st.fragment(run_every=FRAME_S if playing else None)
@@ -118,6 +126,7 @@ def playground():
 def playground_history():
     """The loss (and modes) curves so far; redrawn every CHART_S seconds while playing."""
     panels = [("losses", "loss"), ("modes", "modes covered")] if data.is_mixture else [("losses", "loss")]
+    panels.append(("jsd", "JSD (bits)"))
     st.plotly_chart(toy_plots.history_figure({"": state.gp_gan.history}, panels), key="gp_history",
                     config={"displayModeBar": False})
 
@@ -141,6 +150,31 @@ def comparison_history():
     panel = ("modes", "modes covered") if data.is_mixture else ("distance", "fake-to-real distance")
     st.plotly_chart(toy_plots.history_figure(histories, [panel], height=260), key="gp_twin_history",
                     config={"displayModeBar": False})
+
+
+def slow_motion():
+    """One training step in four sub-steps: the batch on D's map, beside the optimal D for the current G."""
+    if state.get("gp_slow") is None or state.gp_slow.gan is not state.gp_gan:
+        state.gp_slow = SlowMotion(state.gp_gan)
+    slow = state.gp_slow
+    if st.button("Next sub-step", key="gp_slow_next", type="primary",
+                 help="Run the next of the four sub-steps; after the fourth, a new step starts with a new batch."):
+        slow.advance()
+    st.markdown(" → ".join(f"**{i + 1}. {name}**" if i + 1 == slow.phase else f"{i + 1}. {name}"
+                           for i, name in enumerate(SUBSTEPS)) + f" (step {slow.gan.step})")
+    st.info(slow.done or "Press Next sub-step to draw the first batch.")
+    left, right = st.columns(2)
+    frame, width = toy_canvas.jpeg_frame(toy_canvas.slow_motion_picture(slow))
+    left.container(key="gp_slow_plot").image(frame, width=width, caption="D(x) now, and this step's batch")
+    frame, width = toy_canvas.jpeg_frame(toy_canvas.optimal_picture(slow.gan))
+    right.image(frame, width=width, caption="The optimal D* = p_data / (p_data + p_g) for the current G")
+    history = slow.gan.history
+    jsd = history[-1]["jsd"] if history and "jsd" in history[-1] else slow.gan.jensen_shannon()
+    st.metric("Jensen-Shannon divergence (estimate)", f"{jsd:.3f} bits", help="0 bits: p_g equals p_data; 1 bit: "
+              "they do not overlap. Against the optimal D the minimax game's value is 2 JSD − log 4 (in nats).")
+    st.caption(f"D* needs p_g, which a GAN never writes down: both densities here are estimated from 500 points "
+               f"each (Gaussian kernels of std {BANDWIDTH:g}), so D* and the divergence are rough estimates. Where "
+               "neither has points, D* is 0/0 and drawn white. A real D is never optimal: compare the two maps. The Playground view charts the divergence over training.")
 
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting a Gaussian mixture by maximum likelihood…")
@@ -196,6 +230,13 @@ elif view == "Minimax vs non-saturating":
                "centres, the chart shows the mean distance from a generated point to the nearest real one.")
     comparison()
     comparison_history()
+elif view == "Slow motion":
+    if one_step:  # a whole step at full speed; the sub-steps start again from a new batch
+        state.gp_gan.train(1, which)
+        state.gp_slow = None
+    if playing:
+        st.caption("Play runs in the Playground view; here the game goes one sub-step at a time.")
+    slow_motion()
 else:
     if one_step:
         state.gp_gan.train(1, which)

@@ -9,6 +9,7 @@ from genlab.checkpoints import CheckpointError
 from genlab.models import ITERATIVE, get_kind
 from genlab.ui import diffusion_explorer as explorer
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
+from genlab.ui.guide import guide
 
 st.title("Diffusion and flow matching: from noise to image in steps")
 
@@ -49,7 +50,8 @@ with intro:
 ex = explorer.Explorer(path=str(info.path), checkpoint=checkpoint)
 # Lazy tabs: only the open tab runs; the open tab is in the URL (?diff_tab=...), handy for a lesson plan.
 tabs = st.tabs(list(explorer.TABS), key="diff_tab", bind="query-params")
-for tab, render in zip(tabs, explorer.TABS.values()):
+for tab, (name, render) in zip(tabs, explorer.TABS.items()):
     if tab.open:
         with tab:
+            guide("Diffusion", name)
             render(ex)

@@ -1,7 +1,9 @@
 """Compare model families on the same data with the same seeds: one row of metrics per checkpoint.
 
-Rows are cached on disk, keyed by the checkpoint file (path, size, modification time) and the settings, so a
-second visit of the Compare page, or a second `python -m genlab eval --all`, is instant.
+Rows are cached on disk, keyed by the checkpoint file's content and the settings, so a second visit of the
+Compare page, or a second `python -m genlab eval --all`, is instant. The rows of the shipped checkpoints at the
+default settings ship with the repository (`checkpoints/compare/`, written by `python -m genlab eval --all
+--dataset NAME --ship`), so the page's first visit only computes the models a user trained.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Callable
 import torch
 
 import genlab
+from genlab import checkpoints
 from genlab.checkpoints import CheckpointError, list_checkpoints
 from genlab.classroom import short
 from genlab.data import DATASETS, ImageDataset, load_dataset
@@ -30,10 +33,16 @@ from genlab.models.loading import load_checkpoint
 
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
 LIKELIHOOD_WORDS = {"exact": "exact", "bound": "ELBO (lower bound on log p(x))"}
+GREY_SCORE_WORDS = "none: its training score on grey levels is no likelihood of the images"
+BLACK_AND_WHITE = "black-and-white pixels (0 or 1)"
 
 # What each metric means and which way is better: shown beside the table on the page and in the CLI.
 METRIC_INFO = {
-    "FID": ("Frechet distance between Gaussians fitted to real and to generated classifier features.", "lower"),
+    "FID, same N": ("Frechet distance between Gaussians fitted to real and to generated classifier features, from "
+                    "every column's first N samples, one N for all (the smaller sample count): the FID to compare "
+                    "across columns.", "lower"),
+    "FID": ("The same distance from all of the column's samples (its N row). FID falls as N grows, so compare it "
+            "only between columns with the same N.", "lower"),
     "KID": ("Squared MMD between real and generated features; unbiased even for small N.", "lower"),
     "precision": ("Share of samples that land on the real images' manifold (are they realistic?). Fidelity only: "
                   "a sampler stuck on one realistic-looking image scores high, which recall exposes.", "higher"),
@@ -41,10 +50,12 @@ METRIC_INFO = {
     "class entropy (bits)": ("Spread of predicted classes over samples; low means mode collapse (high does not rule "
                              "out collapse within a class).", "higher"),
     "nearest train (RMS)": ("Pixel distance from a sample to its closest training image; ~0 means copying.", "not ~0"),
-    "bits/dim": ("Negative log-likelihood per pixel on test images (a bound for a VAE); compare only models with "
-                 "the same discretisation row.", "lower"),
+    "bits/dim": ("−log₂ p(x) per pixel on test images: exact for autoregressive models, an upper bound for a VAE "
+                 "(its true value is lower). Compare only columns with the same pixel values row; blank where the "
+                 "score is no likelihood of these images.", "lower"),
     "IWAE bits/dim": ("Importance-weighted bound on the same, tighter than the ELBO (VAE only).", "lower"),
-    "images/s": ("Sampling speed on this machine.", "higher"),
+    "images/s": ("Sampling speed where the row was computed (the shipped rows: a shared 2-core CPU, so an order of "
+                 "magnitude only).", "higher"),
     "parameters": ("Number of weights in the model.", "-"),
 }
 
@@ -58,9 +69,20 @@ class CompareSettings:
     seed: int = 0
     memorisation_samples: int = 8
 
+    @property
+    def same_n(self) -> int:
+        """The one sample count every column's "FID, same N" uses."""
+        return min(self.samples, self.samples_autoregressive)
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("GENLAB_CACHE_DIR", genlab.ROOT / ".cache")) / "metrics"
+
+
+def shipped_rows_dir() -> Path:
+    """Rows of the shipped checkpoints (GENLAB_SHIPPED_ROWS points elsewhere, e.g. an empty folder to time the
+    computation itself)."""
+    return Path(os.environ.get("GENLAB_SHIPPED_ROWS", checkpoints.SHIPPED_DIR / "compare"))
 
 
 def _cache_key(*parts) -> str:
@@ -68,11 +90,26 @@ def _cache_key(*parts) -> str:
 
 
 def cached_row(key: str) -> dict | None:
-    """A row computed before with the same inputs, or None."""
-    try:
-        return json.loads((cache_dir() / f"{key}.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
+    """A row computed before with the same inputs (on this machine, or shipped with the repository), or None."""
+    for folder in (cache_dir(), shipped_rows_dir()):
+        try:
+            return json.loads((folder / f"{key}.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+    return None
+
+
+def ship_row(key: str, row: dict) -> Path:
+    """Write a shipped checkpoint's row into the repository's folder of shipped rows, its path relative to the
+    repository so that it reads the same on any clone."""
+    row = dict(row)
+    if row.get("path"):
+        path = Path(row["path"])
+        row["path"] = str(path.relative_to(genlab.ROOT)) if path.is_relative_to(genlab.ROOT) else str(path)
+    target = shipped_rows_dir() / f"{key}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(row, indent=0, sort_keys=True) + "\n")
+    return target
 
 
 def _cached(key: str, compute: Callable[[], dict]) -> dict:
@@ -96,23 +133,62 @@ def _file_identity(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def shipped_row_keys(settings: CompareSettings | None = None) -> dict[str, str]:
+    """The key of every row that should ship, at the default settings: the real-data and noise rows of each
+    dataset with a shipped generative checkpoint, and each such checkpoint's row, against what it is the row of."""
+    settings = settings or CompareSettings()
+    keys = {}
+    for info in list_checkpoints(kinds=kind_names_with(SAMPLES), folders=[(checkpoints.SHIPPED_DIR, "shipped")]):
+        if info.card is None or metrics_classifier(info.dataset) is None:
+            continue  # no classifier to score it with: the page says so instead of showing a row
+        keys[checkpoint_row_key(info.path, info.dataset, settings)] = str(info.path.relative_to(genlab.ROOT))
+        keys[real_row_key(info.dataset, settings)] = f"{info.dataset}: real data"
+        keys[noise_row_key(info.dataset, settings)] = f"{info.dataset}: pure noise"
+    return keys
+
+
+def stale_shipped_rows() -> list[Path]:
+    """Shipped rows that no shipped checkpoint makes any more (it was retrained, or genlab's version moved on)."""
+    wanted = shipped_row_keys()
+    return sorted(p for p in shipped_rows_dir().glob("*.json") if p.stem not in wanted)
+
+
+def metrics_classifier(dataset: str):
+    """The checkpoint of the classifier whose features score `dataset` (its parent's for derived images, such
+    as binarized digits), or None."""
+    found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=dataset)
+    parent = DATASETS[dataset].derived_from if dataset in DATASETS else None
+    if not found and parent:  # images derived from another set (binarized digits) are scored by its classifier
+        found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=parent)
+    return found[0] if found else None
+
+
+def _scored_by(dataset: str) -> str:
+    """Which classifier file scores the rows: a retrained classifier makes every row anew."""
+    info = metrics_classifier(dataset)
+    return _file_identity(info.path) if info else "none"
+
+
 def real_row_key(dataset: str, settings: CompareSettings) -> str:
-    return _cache_key("real", dataset, asdict(settings), genlab.__version__)
+    return _cache_key("real", dataset, _scored_by(dataset), asdict(settings), genlab.__version__)
 
 
 def noise_row_key(dataset: str, settings: CompareSettings) -> str:
-    return _cache_key("noise", dataset, asdict(settings), genlab.__version__)
+    return _cache_key("noise", dataset, _scored_by(dataset), asdict(settings), genlab.__version__)
 
 
-def checkpoint_row_key(path: Path, settings: CompareSettings) -> str:
-    return _cache_key("checkpoint", _file_identity(Path(path)), asdict(settings), genlab.__version__)
+def checkpoint_row_key(path: Path, dataset: str, settings: CompareSettings) -> str:
+    return _cache_key("checkpoint", _file_identity(Path(path)), _scored_by(dataset), asdict(settings),
+                      genlab.__version__)
 
 
-def all_cached(dataset: str, paths: list[Path], settings: CompareSettings) -> bool:
-    """True when every row of the comparison is already on disk (the page can show it instantly)."""
-    keys = [real_row_key(dataset, settings), noise_row_key(dataset, settings)]
-    keys += [checkpoint_row_key(p, settings) for p in paths]
-    return all(cached_row(k) is not None for k in keys)
+def cached_rows(dataset: str, paths: list[Path], settings: CompareSettings) -> list[dict] | None:
+    """Every row of the comparison (real data, each checkpoint, noise) when all are already on disk or shipped,
+    so the page can show them without loading the data or the classifier; else None."""
+    keys = [real_row_key(dataset, settings), *(checkpoint_row_key(p, dataset, settings) for p in paths),
+            noise_row_key(dataset, settings)]
+    rows = [cached_row(k) for k in keys]
+    return None if any(row is None for row in rows) else rows
 
 
 def sample_count(kind: str, settings: CompareSettings) -> int:
@@ -132,15 +208,12 @@ class Reference:
 
 def load_reference(dataset: str, device: str | torch.device = "cpu") -> Reference:
     """The dataset's shipped metrics classifier and the features of its test split."""
-    found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=dataset)
-    parent = DATASETS[dataset].derived_from if dataset in DATASETS else None
-    if not found and parent:  # images derived from another set (binarized digits) are scored by its classifier
-        found = list_checkpoints(kinds=kind_names_with(FEATURES), dataset=parent)
-    if not found:
+    found = metrics_classifier(dataset)
+    if found is None:
         names = " or ".join(sorted(kind_names_with(FEATURES)))
-        raise CheckpointError(f"No metrics classifier for {dataset} in checkpoints/: train one with "
-                              f"`python -m genlab train {names} --dataset {dataset} ...`.")
-    classifier = load_checkpoint(found[0].path, device=device).model
+        raise CheckpointError(f"No metrics classifier for {dataset}, so its samples cannot be scored (for the "
+                              f"teacher: `python -m genlab train {names} --dataset {dataset}` makes one).")
+    classifier = load_checkpoint(found.path, device=device).model
     test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
     return Reference(dataset, test, train, classifier, extract_features(classifier, test.images))
 
@@ -153,7 +226,9 @@ def quality_metrics(images: torch.Tensor, reference: Reference, settings: Compar
     counts, entropy = class_coverage(predict_classes(reference.classifier, features), len(reference.test.class_names))
     _, distances = nearest_training_images(images[:settings.memorisation_samples], reference.train.images)
     grid_png = base64.b64encode(png_bytes(grid(images[:36], nrow=6, scale=2))).decode()  # same seed, every column
-    return {"FID": fid_from_features(reference.test_features, features), "KID": kid_mean, "KID std": kid_std,
+    same_n = features[:settings.same_n]  # (N, F): the first N samples of every column
+    return {"FID, same N": fid_from_features(reference.test_features, same_n), "same N": len(same_n),
+            "FID": fid_from_features(reference.test_features, features), "KID": kid_mean, "KID std": kid_std,
             "precision": precision, "recall": recall, "class entropy (bits)": entropy,
             "class counts": counts.int().tolist(), "nearest train (RMS)": distances.mean().item(),
             "samples": len(images), "grid_png": grid_png}
@@ -213,11 +288,16 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
             metrics = evaluate_model(model, subset, device)
             nll = metrics.get(kind.likelihood_metric) if kind.likelihood_metric else None
             dims = subset.images[0].numel()
-            if nll is not None:
+            black_and_white = bool(((subset.images == 0) | (subset.images == 1)).all())
+            if nll is not None and not black_and_white and not kind.likelihood_on_grey:
+                row["likelihood"] = GREY_SCORE_WORDS  # e.g. a VAE's Bernoulli decoder on grey levels
+                row["discretisation"] = "grey levels, scored as if black or white"
+            elif nll is not None:
                 row["bits/dim"] = nats_to_bits_per_dim(nll, dims)
                 row["likelihood"] = LIKELIHOOD_WORDS[kind.likelihood]
-                row["discretisation"] = kind.data_discretisation(model.config)
-            if hasattr(model, "importance_weighted_bound"):
+                row["discretisation"] = (BLACK_AND_WHITE if black_and_white
+                                         else kind.data_discretisation(model.config))
+            if "bits/dim" in row and hasattr(model, "importance_weighted_bound"):
                 g = torch.Generator(device=device).manual_seed(settings.seed)
                 bound = torch.cat([model.importance_weighted_bound(x.to(device), settings.iwae_k, g).cpu()
                                    for x in subset.images.split(100)])  # (N,) lower bounds on log p(x)
@@ -227,7 +307,7 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
         report(1.0, "done")
         return row
 
-    return _cached(checkpoint_row_key(path, settings), compute)
+    return _cached(checkpoint_row_key(path, reference.dataset, settings), compute)
 
 
 def _subset(dataset: ImageDataset, n: int) -> ImageDataset:

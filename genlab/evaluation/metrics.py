@@ -20,8 +20,6 @@ import math
 
 import torch
 from torch import nn
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.kid import KernelInceptionDistance
 
 
 @torch.inference_mode()
@@ -54,6 +52,9 @@ class _PrecomputedFeatures(nn.Module):
 def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
     """Frechet distance between N(mu_r, S_r) and N(mu_f, S_f) fitted to (N, F) feature sets. Lower is better.
     Biased upwards for small N: compare figures computed with the same number of samples."""
+    from torchmetrics.image.fid import FrechetInceptionDistance  # here: importing torchmetrics takes seconds,
+    # and a page that only shows stored figures (Compare with shipped rows) should not wait for it
+
     metric = FrechetInceptionDistance(feature=_PrecomputedFeatures(real.shape[1]))
     metric.update(real.double(), real=True)
     metric.update(fake.double(), real=False)
@@ -63,6 +64,8 @@ def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
 def kid_from_features(real: torch.Tensor, fake: torch.Tensor, subsets: int = 50, subset_size: int = 500,
                       seed: int = 0) -> tuple[float, float]:
     """Kernel Inception Distance (mean and std over random subsets) on (N, F) features. Lower is better."""
+    from torchmetrics.image.kid import KernelInceptionDistance  # here: see fid_from_features
+
     subset_size = min(subset_size, len(real), len(fake))
     metric = KernelInceptionDistance(feature=_PrecomputedFeatures(real.shape[1]), subsets=subsets,
                                      subset_size=subset_size)

@@ -49,6 +49,7 @@ class ModelKind:
     likelihood: str = NO_LIKELIHOOD  # EXACT, BOUND (a lower bound on log p(x)) or NO_LIKELIHOOD
     likelihood_metric: str | None = None  # the key of `evaluate` that holds -log p(x) (or its bound), nats/image
     discretisation: str | Callable[[Any], str] = ""  # on which data the likelihood is measured (may use config)
+    likelihood_on_grey: bool = True  # False: its score on grey levels is no likelihood (a Bernoulli on [0, 1])
     no_likelihood: str = "none: implicit model"  # what tables say where the kind reports no likelihood
     loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step and evaluate keys -> titles
     panels_together: tuple[tuple[str, ...], ...] = ()  # losses drawn on one chart of the Train page

@@ -194,7 +194,7 @@ def _dcgan_init(module: nn.Module) -> None:
 
 DCGAN_KIND = register_kind(ModelKind(
     name="dcgan", title="Deep convolutional GAN (DCGAN)",
-    family="implicit density (only a sampler, no p(x))",
+    family="implicit density (a sampler: its p_g is never written down or evaluated)",
     summary="A generator turns noise into images while a discriminator learns to tell them from real ones.",
     config_cls=DCGANConfig, model_cls=DCGAN,
     paper="Goodfellow et al. 2014, Generative Adversarial Nets; Radford et al. 2016, DCGAN",

@@ -163,7 +163,8 @@ VAE_KIND = register_kind(ModelKind(
     config_cls=VAEConfig, model_cls=VAE,
     paper="Kingma & Welling 2014, Auto-Encoding Variational Bayes; Higgins et al. 2017, beta-VAE",
     capabilities=frozenset({SAMPLES, LATENT}), likelihood=BOUND, likelihood_metric="neg_elbo",
-    discretisation="grey levels in [0, 1] scored as Bernoulli probabilities (not a discrete 256-level likelihood)",
+    discretisation="pixels scored as Bernoulli probabilities (a likelihood on black-and-white images only)",
+    likelihood_on_grey=False,
     loss_labels={"loss": "loss = recon + β·KL", "recon": "reconstruction −log p(x|z)", "kl": "KL(q(z|x) ‖ p(z))",
                  "neg_elbo": "−ELBO"},
     curve_note="The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The "

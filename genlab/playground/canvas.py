@@ -18,9 +18,10 @@ from PIL import Image, ImageDraw, ImageFont
 from genlab.images import jpeg_bytes
 from genlab.playground.data import PLANE
 from genlab.playground.gan import ToyGAN
+from genlab.playground.slow_motion import SlowMotion
 
 SUPERSAMPLE = 2  # draw at twice the size, then halve: smooth edges without an anti-aliasing library
-REAL, FAKE, LINES, PUSH = (17, 17, 17), (255, 127, 14), (150, 75, 0, 140), (91, 42, 134)
+REAL, FAKE, LINES, PUSH, TRAIL = (17, 17, 17), (255, 127, 14), (150, 75, 0, 140), (91, 42, 134), (110, 110, 110, 170)
 # D(x) = 0 -> red, 1/2 -> white, 1 -> blue; already lightened so the points on top stay readable.
 _RED, _WHITE, _BLUE = np.array([236, 150, 140.0]), np.array([255, 255, 255.0]), np.array([130, 170, 220.0])
 
@@ -128,3 +129,41 @@ def plane_frame(gan: ToyGAN, **options) -> tuple[bytes, int]:
     the picture's width in pixels."""
     picture = with_key(plane_picture(gan, **options))
     return jpeg_bytes(picture), picture.width
+
+
+def _background(probs: torch.Tensor, size: int) -> tuple[Image.Image, ImageDraw.ImageDraw, Plane]:
+    """A heat map of probabilities on the plane grid (R, R), supersampled, with its drawing context."""
+    big = size * SUPERSAMPLE
+    picture = heat_map(probs, big)
+    return picture, ImageDraw.Draw(picture, "RGBA"), Plane(big)
+
+
+def slow_motion_picture(slow: SlowMotion, size: int = 440, resolution: int = 48) -> Image.Image:
+    """D(x) now, the batch's real points and fakes, G's push (sub-step 3) and where the fakes moved (4)."""
+    picture, draw, plane = _background(slow.gan.discriminator_map(resolution)[1], size)
+    if slow.real is not None:
+        _dots(draw, plane.pixels(slow.real), 3 * SUPERSAMPLE, REAL)
+        if slow.moved is not None:
+            for start, end in zip(plane.pixels(slow.fake), plane.pixels(slow.moved)):
+                draw.line([tuple(start), tuple(end)], fill=TRAIL, width=SUPERSAMPLE)
+            _dots(draw, plane.pixels(slow.moved), 3.5 * SUPERSAMPLE, FAKE)
+        else:
+            _dots(draw, plane.pixels(slow.fake), 3.5 * SUPERSAMPLE, FAKE)
+        if slow.push is not None and slow.moved is None:
+            longest = slow.push.norm(dim=1).max().clamp_min(1e-12)
+            _arrows(draw, plane.pixels(slow.fake), plane.pixels(slow.fake + 0.6 * slow.push / longest), SUPERSAMPLE + 1)
+    return picture.reduce(SUPERSAMPLE)
+
+
+def optimal_picture(gan: ToyGAN, size: int = 440, resolution: int = 48, points: int = 300) -> Image.Image:
+    """D*(x) = p_data / (p_data + p_g) from density estimates, under the displayed real and generated points."""
+    picture, draw, plane = _background(gan.optimal_discriminator_map(resolution)[1], size)
+    _dots(draw, plane.pixels(gan.display_real[:points]), 2.2 * SUPERSAMPLE, REAL)
+    _dots(draw, plane.pixels(gan.fake_points(points)), 2.8 * SUPERSAMPLE, FAKE)
+    return picture.reduce(SUPERSAMPLE)
+
+
+def jpeg_frame(picture: Image.Image) -> tuple[bytes, int]:
+    """A picture with the colour key under it, as JPEG bytes, and its width in pixels."""
+    whole = with_key(picture)
+    return jpeg_bytes(whole), whole.width

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlab.playground.data import PLANE, ToyDataset
+from genlab.playground.divergence import jensen_shannon_bits, optimal_discriminator
 
 LOSSES = ("non-saturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
@@ -164,6 +165,9 @@ class ToyGAN:
         self.batches = torch.Generator().manual_seed(c.seed + 1)  # real batches, noise z, instance noise
         self.display_z = torch.randn(display_points, c.latent_dim, generator=g)  # fixed z: points move smoothly
         self.display_real = data.sample(display_points, c.seed + 2)  # (P, 2)
+        # held-out points for the divergence estimate (their own generators: the runs above stay as they were)
+        self.eval_real = data.sample(display_points, c.seed + 3)  # (P, 2)
+        self.eval_z = torch.randn(display_points, c.latent_dim, generator=torch.Generator().manual_seed(c.seed + 4))
         self.step = 0  # training iterations so far (each: d_steps D updates and one G update, or one of them)
         self.history: list[dict] = []  # one entry per train() call: step, d_loss, g_loss, modes
 
@@ -177,11 +181,16 @@ class ToyGAN:
         return torch.randn(n, self.config.latent_dim, generator=self.batches)  # (n, latent)
 
     def d_step(self) -> float:
-        """One discriminator update: maximise log D(x) + log(1 - D(G(z))), i.e. minimise the BCE below."""
+        """One discriminator update on a fresh batch of real points and fakes."""
         n = self.config.batch_size
         real = self.data.sample(n, self.batches)  # (n, 2)
         with torch.no_grad():
             fake = self.generator(self._z(n))  # (n, 2); G is fixed during D's update
+        return self.d_update(real, fake)
+
+    def d_update(self, real: torch.Tensor, fake: torch.Tensor) -> float:
+        """Maximise log D(x) + log(1 - D(G(z))) on real (n, 2) and fake (n, 2) points, i.e. minimise the BCE."""
+        n = len(real)
         logits = self.discriminator(self._noisy(torch.cat([real, fake])))  # (2n, 1)
         # -log D(x) = softplus(-logit), -log(1 - D(G(z))) = softplus(logit)
         loss = F.softplus(-logits[:n]).mean() + F.softplus(logits[n:]).mean()
@@ -199,7 +208,11 @@ class ToyGAN:
 
     def g_step(self) -> float:
         """One generator update (D's weights get gradients too but are not stepped; d_step clears them)."""
-        loss = self.generator_loss(self.generator(self._z(self.config.batch_size))).mean()
+        return self.g_update(self._z(self.config.batch_size))
+
+    def g_update(self, z: torch.Tensor) -> float:
+        """One generator update from the noise z (n, latent)."""
+        loss = self.generator_loss(self.generator(z)).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -225,7 +238,7 @@ class ToyGAN:
         current = self.current_losses()
         entry = {"step": self.step, "d_loss": sum(d_losses) / len(d_losses) if d_losses else current["d_loss"],
                  "g_loss": sum(g_losses) / len(g_losses) if g_losses else current["g_loss"],
-                 "distance": self.distance_to_data()}
+                 "distance": self.distance_to_data(), "jsd": self.jensen_shannon()}
         if self.data.is_mixture:
             entry["modes"] = self.modes().covered
         self.history.append(entry)
@@ -253,6 +266,21 @@ class ToyGAN:
         """n fresh generated points, (n, 2); the same seed gives the same points."""
         z = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
         return self.generator(z)
+
+    @one_thread()
+    @torch.inference_mode()
+    def jensen_shannon(self) -> float:
+        """JSD(p_data ‖ p_g) in bits, estimated from kernel densities (genlab/playground/divergence.py)."""
+        return jensen_shannon_bits(self.display_real, self.fake_points(), self.eval_real,
+                                   self.generator(self.eval_z))
+
+    @one_thread()
+    @torch.inference_mode()
+    def optimal_discriminator_map(self, resolution: int = 48) -> tuple[torch.Tensor, torch.Tensor]:
+        """D*(x) = p_data / (p_data + p_g) over the plane grid, from density estimates: ticks (R,), (R, R)."""
+        ticks, points = plane_grid(resolution)
+        probs = optimal_discriminator(self.display_real, self.fake_points(), points)  # (R*R,)
+        return ticks, probs.reshape(resolution, resolution)
 
     @one_thread()
     @torch.inference_mode()

@@ -13,7 +13,8 @@ import streamlit as st
 import torch
 
 from genlab.checkpoints import CheckpointError, list_checkpoints
-from genlab.data import DatasetMissing
+from genlab.data import DATASETS, DatasetMissing
+from genlab.evaluation.compare import metrics_classifier
 from genlab.evaluation.likelihood_table import likelihood_table
 from genlab.explore.latent_space import fit_drawing
 from genlab.images import ImageInputError, gif_bytes, grid, read_user_image, to_pil
@@ -283,15 +284,40 @@ def surprise_tab(ex: Explorer) -> None:
         given = class_picker(ex, "pcnn_surprise_class", "Given the class")
         surprise = -pixel_log_likelihoods(model, image[None], given)[0].cpu()  # (H, W) nats
         total = surprise.sum().item()
-        st.caption(f"−log p(x) = {total:.1f} nats = {nats_to_bits_per_dim(total, size * size):.3f} bits per "
-                   "dimension. "
-                   "Each pixel's surprise is −log p(xᵢ | x₁ … xᵢ₋₁): bright pixels are the ones the model did "
-                   "not expect from the pixels before them in raster order. The map sums to −log p(x).")
+        given_class, and_class = (" | class", ", class") if given is not None else ("", "")
+        st.caption(f"−log p(x{given_class}) = {total:.1f} nats = {nats_to_bits_per_dim(total, size * size):.3f} "
+                   f"bits per dimension. Each pixel's surprise is −log p(xᵢ | x₁ … xᵢ₋₁{and_class}): "
+                   "bright pixels are the ones the model did not expect from the earlier pixels (in raster order) "
+                   "that it can see; a PixelCNN sees a window of them, its receptive field. The map sums to "
+                   f"−log p(x{given_class}).")
         left, right = st.columns(2)
         left.image(to_pil(image, 10), caption="the image", output_format="PNG")
         figure = px.imshow(surprise, color_continuous_scale="Inferno", labels={"color": "nats"})
         figure.update_layout(height=420, margin=dict(l=0, r=0, t=0, b=0))
         right.plotly_chart(figure, key="pcnn_surprise_plot", theme=None)
+        classifier_beside(ex, image)
+
+
+def classifier_beside(ex: Explorer, image: torch.Tensor) -> None:
+    """Discriminative beside generative: the shipped classifier's p(y | x) for the same image (1, H, W)."""
+    name = ex.checkpoint.card.get("dataset")
+    info = metrics_classifier(name) if name in DATASETS else None
+    if info is None:
+        return
+    try:
+        classifier = load_model(str(info.path)).model
+    except (CheckpointError, ValueError):
+        return
+    with torch.inference_mode():
+        weights = next(classifier.parameters())
+        probs = torch.softmax(classifier(image[None].to(weights.device, weights.dtype)), dim=1)[0].float().cpu()
+    figure = px.bar(x=list(DATASETS[name].class_names), y=probs.tolist(), labels={"x": "class y", "y": "p(y | x)"})
+    figure.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1])
+    st.markdown("**Discriminative beside generative.** The shipped classifier's p(y | x) for the same image:")
+    st.plotly_chart(figure, key="pcnn_classifier_plot", theme=None)
+    st.caption("A classifier's p(y | x) sums to 1 over the classes for any input, a scribble included, so it cannot "
+               "say whether x is a likely image at all; the generative model's −log p(x) above can. Draw something "
+               "that is no digit or garment and compare the two.")
 
 
 def sample_tab(ex: Explorer) -> None:
@@ -306,7 +332,7 @@ def sample_tab(ex: Explorer) -> None:
         sample_guidance = guidance_slider(ex, "pcnn_sample_guidance", applies=sample_label is not None)
         if not model.conditional:
             can = get_kind(ex.checkpoint.kind).can(CONDITIONAL)
-            st.caption("This model is unconditional" + ("; one trained with 'Num classes' set to 10 on the "
+            st.caption("This model is unconditional" + ("; one trained with 'Classes' set to 10 on the "
                                                          "Train page can draw a chosen class." if can else "."))
         sample_seed = st.number_input("Seed", 0, 10_000, 0, key="pcnn_sample_seed")
         if st.button("Sample", key="pcnn_sample", type="primary"):
@@ -380,9 +406,8 @@ def likelihoods_tab(ex: Explorer) -> None:
         st.warning(str(error))
         return
     st.dataframe(rows, hide_index=True)
-    st.caption(f"On the {source}. The VAE's IWAE bound uses k = {PAGE_IWAE_K} samples here; "
-               f"`python -m genlab eval --likelihoods --dataset {LIKELIHOOD_DATASET}` prints the table with "
-               "k = 1000. " + " ".join(f"Left out: {reason}." for reason in left_out))
+    st.caption(f"On the {source}. The VAE's IWAE bound uses k = {PAGE_IWAE_K} importance samples here; more "
+               "would make it tighter (lower). " + " ".join(f"Left out: {reason}." for reason in left_out))
 
 
 TABS = {"Complete": complete_tab, "Watch it draw": watch_tab, "Surprise map": surprise_tab, "Sample": sample_tab,

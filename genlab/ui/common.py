@@ -65,13 +65,13 @@ def checkpoint_picker(capability: str | None, key: str, help: str | None = None,
         st.session_state[key] = paths.index(uploaded)
     wanted = get_kind(kind).title if kind else NEEDS[capability]
     if not found:
-        st.warning(f"No checkpoint of {wanted} was found in checkpoints/ or in your folder. Train one on the Train "
-                   "page or with `python -m genlab train ...`.")
+        st.warning(f"No model of {wanted} is available yet. Train one on the Train page.")
         info = None
     else:
         labels = [f"{c.label} · {DATASETS[c.dataset].title if c.dataset in DATASETS else c.dataset}" for c in found]
         if st.session_state.get(key, 0) >= len(found):  # a listed file has gone since the last run
             st.session_state[key] = 0
+        select_from_url(key, found)
         index = st.selectbox("Model", range(len(found)), format_func=labels.__getitem__, key=key,
                              help=help or "Pretrained checkpoints ship with genlab; models you train appear here "
                                           "too.")
@@ -87,6 +87,20 @@ def checkpoint_picker(capability: str | None, key: str, help: str | None = None,
     return info
 
 
+def select_from_url(key: str, found: list[CheckpointInfo]) -> None:
+    """A link such as ?model=digits/nade (the lesson path's) selects that checkpoint once; the parameter then leaves
+    the address bar, so picking another model afterwards is not undone."""
+    wanted = st.query_params.get("model")
+    if wanted is None:
+        return
+    del st.query_params["model"]
+    match = next((i for i, c in enumerate(found) if c.path.with_suffix("").as_posix().endswith("/" + wanted)), None)
+    if match is None:
+        st.info(f"The link asks for the model {wanted}, which is not installed here; showing another.")
+    else:
+        st.session_state[key] = match
+
+
 def model_card(checkpoint: LoadedCheckpoint) -> None:
     """The model card in an expander: what it was trained on, how long, how good, and how to reproduce it; below
     it, the model's own sentence about its settings."""
@@ -99,8 +113,12 @@ def model_card(checkpoint: LoadedCheckpoint) -> None:
         st.write(f"**{inert(card.get('title', card['kind']))}**, trained on {facts['dataset']} "
                  f"({facts['train_source']}) for {facts['epochs']} epochs, {facts['steps']} steps, "
                  f"{facts['wall_time_s']} s on {facts['device']}.")
-        if card.get("metrics"):
-            st.write("Test metrics:", card["metrics"])
+        if isinstance(card.get("metrics"), dict) and card["metrics"]:  # a table shows text as typed: no Markdown
+            words = kind.loss_labels
+            st.dataframe({"test figure": [words.get(k, str(k).replace("_", " ")[:40]) for k in card["metrics"]],
+                          "value": [f"{v:.4g}" if isinstance(v, (int, float)) else str(v)[:40]
+                                    for v in card["metrics"].values()]}, hide_index=True)
+        st.caption("For the teacher: the command that trained it.")
         st.code(card.get("command", "(no command recorded)"), language="bash")
     if checkpoint.model.describe():
         st.caption(f"{checkpoint.model.describe()} Trained on {inert(card.get('dataset'))}.")

@@ -181,10 +181,10 @@ def manifold_tab(ex: Explorer) -> None:
 
 @st.fragment
 def pad_tab(ex: Explorer) -> None:
-    st.markdown("**Drag the red marker** across the latent plane: the decoded image follows at screen frame rate, "
-                f"because the browser only swaps {PAD_GRID}×{PAD_GRID} decodes computed beforehand. Dots are test "
-                "images' codes (mu), coloured by class; dashed circles are one and two standard deviations of the "
-                "prior N(0, I). The point goes back to Python when you let go.")
+    st.markdown("**Drag the red marker** across the latent plane: the decoded image follows at once, because "
+                f"{PAD_GRID}×{PAD_GRID} codes were decoded beforehand and the pad shows the nearest one. Dots are "
+                "test images' codes (mu), coloured by class; dashed circles are one and two standard deviations of "
+                "the prior N(0, I). When you let go, that exact point is decoded below.")
     controls = st.columns([1, 1, 3] if ex.latent_dim > 2 else [1, 1, 1], gap="medium")
     span = controls[0].select_slider("Range ±", [1.5, 2.0, 3.0, 4.0], 3.0, key="pad_span",
                                      help="The plane runs from −range to +range on both axes.")

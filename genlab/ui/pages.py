@@ -20,6 +20,9 @@ class PageInfo:
 HOME = PageInfo("views/home.py", "Home", "🧪", "What each page does, which models and datasets are ready.")
 PAGES = [
     HOME,
+    PageInfo("views/8_Lesson_path.py", "Lesson path", "🧭",
+             "The course in 13 steps: each opens the page, tab and settings it needs, after a question to "
+             "answer first."),
     PageInfo("views/1_VAE_explorer.py", "VAE explorer", "🗺️",
              "Drag a point through a VAE's latent space and watch the decoded image follow; encode your own drawing.",
              LATENT),

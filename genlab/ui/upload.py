@@ -42,8 +42,8 @@ def checkpoint_uploader(key: str, label: str | None = None, *, kind: str | None 
     valid upload, else None."""
     upload = st.file_uploader(
         label or "Upload a checkpoint (.safetensors)", type=["safetensors"], key=key,
-        help="A checkpoint trained with genlab (here or with `python -m genlab train`). It is checked before it "
-             "is kept, and it cannot run code.")
+        help="A model file trained with genlab (on the Train page, for example). It is checked before it is "
+             "kept, and it cannot run code.")
     if upload is None:
         return None
     data = upload.getvalue()

@@ -84,7 +84,7 @@ def test_saved_equation_downloads_and_replays_after_a_restart(tiny_gan):
     at.button(key="gan_save").click().run()
     assert not at.exception, at.exception
     assert at.get("download_button")  # at least the saved equation's JSON download
-    assert any(b.label == "Download JSON" for b in at.get("download_button"))
+    assert any(b.label == "Download" for b in at.get("download_button"))
     saved = json.loads(next(c.value for c in at.code if c.language == "json"))
     assert saved["name"] == "my equation" and saved["seed"] == 77
     assert (saved["a"], saved["b"], saved["c"]) == ([1, 2], [3], [4, 5, 6])

@@ -44,10 +44,28 @@ def test_home_shows_a_checkpoint_you_trained_and_a_damaged_one(user_checkpoint_d
     at = open_home()
     rows = dict(zip(table(at, "model"), table(at, "source")))
     assert rows["my tiny VAE"] == "yours" and rows["broken.safetensors"] == "yours"
-    metric = dict(zip(table(at, "model"), table(at, "test metric")))["broken.safetensors"]
+    metric = dict(zip(table(at, "model"), table(at, "test −log p(x) per image")))["broken.safetensors"]
     assert metric.startswith("unreadable:")
+
+
+def test_home_says_which_likelihoods_compare():
+    at = open_home()
+    cells = list(zip(table(at, "dataset"), table(at, "test −log p(x) per image"), table(at, "pixel values")))
+    for dataset, nll, pixels in cells:
+        if dataset == "binary-digits" and "nats" in nll:
+            assert pixels == "black-and-white pixels (0 or 1)" and ("exact" in nll or "upper bound" in nll)
+        if dataset == "fashion-mnist" and "training score" in nll:  # a VAE's Bernoulli decoder on grey levels
+            assert nll.startswith("none") and pixels == "grey levels"
+    assert any(d == "fashion-mnist" and "training score" in n for d, n, _ in cells)
+    assert any(d == "fashion-mnist" and p == "256 grey levels" and "exact" in n for d, n, p in cells)
 
 
 def test_home_links_the_latent_explorer():
     at = open_home()
     assert any("VAE explorer" in link.proto.label for link in at.get("page_link"))
+
+
+def test_home_draws_the_taxonomy_of_the_families():
+    at = open_home()
+    [chart] = at.get("graphviz_chart")
+    assert "Implicit density" in chart.proto.spec and "Explicit density" in chart.proto.spec

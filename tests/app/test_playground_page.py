@@ -96,3 +96,20 @@ def test_draw_your_own_asks_for_points_then_trains_on_them(at):
     at.button(key="gp_one_step").click().run()
     assert not at.exception and step_counter(at) == 1
     assert at.session_state["gp_gan"].data.name == "drawn"
+
+
+def test_slow_motion_walks_one_step_in_four_annotated_sub_steps_beside_the_optimal_d(at):
+    at.radio(key="gp_view").set_value("Slow motion").run()
+    assert not at.exception
+    assert at.info[0].value.startswith("Press Next sub-step")
+    told = []
+    for _ in range(4):
+        at.button(key="gp_slow_next").click().run()
+        assert not at.exception
+        told.append(at.info[0].value.split(":")[0])
+    assert told == ["Draw a batch", "Update D", "G's gradient", "Update G"]
+    assert at.session_state["gp_gan"].step == 1
+    assert [i.caption for image in at.image for i in image.proto.imgs] == [
+        "D(x) now, and this step's batch", "The optimal D* = p_data / (p_data + p_g) for the current G"]
+    [jsd] = [m for m in at.metric if m.label.startswith("Jensen-Shannon")]
+    assert 0 <= float(jsd.value.split()[0]) <= 1

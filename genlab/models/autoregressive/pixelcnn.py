@@ -243,7 +243,8 @@ class PixelCNN(PixelModel):
 PIXELCNN_KIND = register_kind(ModelKind(
     name="pixelcnn", title="PixelCNN (autoregressive)",
     family="explicit density, tractable (exact log p(x))",
-    summary="Generates an image one pixel at a time, each pixel drawn from p(x_i | all pixels before it).",
+    summary="Generates an image one pixel at a time, each pixel drawn from p(x_i | the pixels before it), read "
+            "through a window that grows with the network's depth (its receptive field).",
     config_cls=PixelCNNConfig, model_cls=PixelCNN,
     paper="van den Oord et al. 2016, Pixel Recurrent Neural Networks; van den Oord et al. 2016, Conditional "
           "Image Generation with PixelCNN Decoders",

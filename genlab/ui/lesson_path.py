@@ -1,0 +1,123 @@
+"""The lesson path: the 13 steps of the course (../shared/COURSE.md, "A lesson path") in its order, each pointing at
+a page, a tab and the settings the step needs. The settings travel as query parameters of the page's link: a tab or
+widget bound to the URL (`bind="query-params"`) reads them (a selectbox by its shown label), and `model` picks a
+shipped checkpoint (genlab/ui/common.py's checkpoint_picker).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from genlab.data import DATASETS
+from genlab.playground.data import TOY_DATASETS
+
+
+@dataclass(frozen=True)
+class LessonStep:
+    title: str
+    page: str | None  # a views/ file; None where genlab has no page for the step yet
+    settings: dict[str, str] = field(default_factory=dict)  # the link's query parameters
+    open_what: str = ""  # what the link opens, in words
+    predict: str = ""  # a question to answer before trying
+    notice: str = ""  # what to look for once it runs
+    missing: str = ""  # what the step needs that genlab does not have yet
+
+
+PLAYGROUND, HOME = "views/6_GAN_playground.py", "views/home.py"
+AUTOREGRESSIVE, VAE, GAN = "views/3_Autoregressive.py", "views/1_VAE_explorer.py", "views/2_GAN_arithmetic.py"
+DIFFUSION, COMPARE = "views/7_Diffusion.py", "views/5_Compare.py"
+RING, GAUSSIAN = TOY_DATASETS["ring"]().title, TOY_DATASETS["gaussian"]().title  # as the playground shows them
+
+STEPS = [
+    LessonStep(
+        "Generative versus discriminative; a Gaussian mixture", PLAYGROUND,
+        {"gp_view": "Explicit vs implicit density", "gp_dataset": RING},
+        "The GAN playground, a Gaussian mixture's density beside a GAN's samples of the same ring of points.",
+        "A classifier learns p(y | x). What does a generative model learn, and what can it do that a classifier "
+        "cannot?",
+        "The mixture writes p(x) down: its heat map is a density you can evaluate anywhere. Change the number of "
+        "components and watch the fitted density lose or find the ring's modes. Then, on the Autoregressive page's "
+        "Surprise map, see a classifier's p(y | x) beside a model's p(x) for the same image."),
+    LessonStep(
+        "The taxonomy: explicit tractable, explicit approximate, implicit", HOME, {},
+        "The home page: the four families, and the table of shipped models with the likelihood each reports.",
+        "Which of these models can tell you how likely a test image is, and which can only draw new ones?",
+        "Autoregressive models report an exact −log p(x), a VAE an upper bound (−ELBO); the GAN and the flow model "
+        "report none, though both define a distribution."),
+    LessonStep(
+        "The chain rule, parameter counting, NADE", AUTOREGRESSIVE,
+        {"pcnn_tab": "Parameters", "model": "digits/nade"},
+        "The Autoregressive page's Parameters tab, with the shipped NADE.",
+        "A full table of p(x) for 784 black-and-white pixels: how many numbers does it need?",
+        "The table needs 2^784 − 1 numbers (about 10^236), independent pixels 784 (and draw noise); NADE keeps "
+        "the whole chain rule with one hidden layer whose weights all 784 conditionals share."),
+    LessonStep(
+        "PixelRNN and PixelCNN: masks, the blind spot, completion, slow sampling", AUTOREGRESSIVE,
+        {"pcnn_tab": "Watch it draw", "model": "digits/pixelcnn"},
+        "The Autoregressive page's Watch it draw tab, with the shipped gated PixelCNN; under \"Beside it\", pick "
+        "the plain PixelCNN. Then try the Complete tab.",
+        "Which earlier pixels can one output pixel of a plain PixelCNN see?",
+        "The plain stack misses a wedge above and to the right, however deep; the gated one sees it. Sampling "
+        "takes one step per pixel, in order: 784 steps for one digit."),
+    LessonStep(
+        "Autoencoder versus VAE: why codes need a prior", VAE,
+        {"tab": "Latent pad", "model": "fashion-mnist/vae-2d"},
+        "The VAE explorer's Latent pad, with the 2-D Fashion-MNIST VAE.",
+        "If you drag the point far from the centre, what will the decoded image look like?",
+        "Near the centre, where the prior N(0, I) puts its mass, codes decode to clothes; far out, where no "
+        "training code lies, the images degrade. A plain autoencoder has no prior to say where valid codes are."),
+    LessonStep(
+        "The ELBO: reconstruction and prior fitting, reparameterisation, the gap", VAE,
+        {"tab": "Your own input", "model": "digits/vae-16d-binary"},
+        "The VAE explorer's Your own input tab, with the VAE of black-and-white digits: draw a digit and see it "
+        "encoded and reconstructed.",
+        "Will the reconstruction of your drawing be sharper or blurrier than your drawing?",
+        "The page shows both terms: −log p(x|z) for one z drawn as mu + sigma · eps, and KL(q(z|x) ‖ N(0, I)). "
+        "On a black-and-white image their expected sum, −ELBO, bounds −log p(x) from above; the gap is "
+        "KL(q(z|x) ‖ p(z|x))."),
+    LessonStep(
+        "beta-VAE and disentanglement; AAE", VAE,
+        {"tab": "Sliders & traversals", "model": "shapes/beta-vae-10d"},
+        "The VAE explorer's Sliders & traversals tab, with the beta-VAE trained on shapes.",
+        "If one latent dimension is moved and the others kept, how many things about the shape should change?",
+        "Traversing one active dimension changes mostly one factor (position, scale or rotation); dimensions with "
+        "KL near 0 change nothing: they collapsed to the prior.",
+        missing="The adversarial autoencoder (AAE) is not in genlab yet."),
+    LessonStep(
+        "The GAN game: optimal D, non-saturating loss, mode collapse", PLAYGROUND,
+        {"gp_view": "Minimax vs non-saturating", "gp_dataset": GAUSSIAN, "gp_d_steps": "3"},
+        "The GAN playground: two GANs that differ only in the generator's loss, on one Gaussian, with 3 D steps "
+        "per G step and plain SGD.",
+        "Early on, D rejects every fake with confidence. Which generator loss still gives G a strong gradient?",
+        "While D wins, log(1 − D(G(z))) is flat, so the minimax G barely moves and the non-saturating G moves "
+        "first. Then pick the ring of 8 Gaussians and count the modes each GAN covers."),
+    LessonStep(
+        "DCGAN and latent arithmetic", GAN, {"model": "fashion-mnist/dcgan"},
+        "The GAN arithmetic page with the Fashion-MNIST DCGAN: group samples, then compute A − B + C.",
+        "Ankle boots − sneakers + sandals: what should the result look like?",
+        "The DCGAN paper averaged three z per concept because single samples gave unstable results; "
+        "interpolating between two z changes the image gradually, frame by frame."),
+    LessonStep(
+        "Conditional GAN, InfoGAN, Progressive GAN", DIFFUSION,
+        {"diff_tab": "Steps and guidance", "model": "fashion-mnist/flow-matching"},
+        "Conditioning on a class, shown with the class-conditional flow model: the Diffusion page's guidance "
+        "ladder.",
+        "If the model is told the class, how much more often will its samples be of that class?",
+        "A model told the class draws it on request; guidance pushes harder, at the cost of variety.",
+        missing="The conditional GAN, InfoGAN and Progressive GAN are not in genlab yet."),
+    LessonStep(
+        "CycleGAN and StarGAN", None, {}, "", "", "",
+        missing="Unpaired image-to-image translation (CycleGAN, StarGAN) is not in genlab yet."),
+    LessonStep(
+        "Diffusion and flow matching", DIFFUSION,
+        {"diff_tab": "Reverse process", "model": "fashion-mnist/flow-matching"},
+        "The Diffusion page's Reverse process tab, with the Fashion-MNIST flow-matching model.",
+        "Halfway from noise to image, what will the network's guess of the finished image look like?",
+        "Early guesses are blurry averages of many possible images; each step commits to more detail. Then try "
+        "the Forward process tab, and fewer steps on Steps and guidance."),
+    LessonStep(
+        "Comparing families: FID, likelihoods, samples", COMPARE, {"compare_dataset": DATASETS["fashion-mnist"].title},
+        "The Compare page on Fashion-MNIST: every shipped model's samples and metrics side by side.",
+        "Which family will have the lowest FID, and which the fastest sampling?",
+        "Read precision with recall (pure noise has a high precision); compare FIDs at the same N, and "
+        "likelihoods only on the same pixel values."),
+]

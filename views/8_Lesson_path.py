@@ -1,0 +1,37 @@
+"""Lesson path: the course's 13 steps in order (genlab/ui/lesson_path.py). ?step=N opens step N, so a teacher can
+link to it; the step's link opens its page with the tab and settings it needs."""
+import streamlit as st
+
+from genlab.ui.lesson_path import STEPS
+
+st.title("Lesson path")
+st.write("The course in the order it is taught. Each step opens a page with the settings it needs. Ask the "
+         "question first and let the class predict; then open the page and try it.")
+st.caption("On a projector, add ?present=1 to the address: large type, the pages listed at the top, and no side "
+           "controls, uploads or expanders. ?present=0 turns it off.")
+
+
+def move(by: int) -> None:
+    st.session_state.step = min(len(STEPS), max(1, st.session_state.step + by))
+
+
+number = st.number_input("Step", 1, len(STEPS), key="step", bind="query-params",
+                         help="The step is in the address bar (?step=N): a link to it opens this step.")
+step = STEPS[number - 1]
+st.header(f"{number}. {step.title}")
+if step.predict:
+    st.markdown(f"**Predict, then try.** {step.predict}")
+if step.page is not None:
+    st.page_link(step.page, label=f"**Open:** {step.open_what}", icon="👉", query_params=step.settings or None)
+if step.notice:
+    st.markdown(f"**What to notice.** {step.notice}")
+if step.missing:
+    st.info(step.missing)
+previous, _, following = st.columns([1, 4, 1])
+previous.button("← Previous", key="step_previous", on_click=move, args=(-1,), disabled=number == 1,
+                width="stretch")
+following.button("Next →", key="step_next", on_click=move, args=(1,), disabled=number == len(STEPS),
+                 width="stretch")
+with st.expander("All steps"):
+    st.markdown("\n".join(f"{n}. {s.title}" + ("" if s.page else " (not in genlab yet)")
+                           for n, s in enumerate(STEPS, start=1)))
