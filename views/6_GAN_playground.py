@@ -160,7 +160,7 @@ def slow_motion():
     if st.button("Next sub-step", key="gp_slow_next", type="primary",
                  help="Run the next of the four sub-steps; after the fourth, a new step starts with a new batch."):
         slow.advance()
-    st.markdown(" → ".join(f"**{i + 1}. {name}**" if i + 1 == slow.phase else f"{i + 1}. {name}"
+    st.markdown("Sub-steps: " + " → ".join(f"**{i + 1}. {name}**" if i + 1 == slow.phase else f"{i + 1}. {name}"
                            for i, name in enumerate(SUBSTEPS)) + f" (step {slow.gan.step})")
     st.info(slow.done or "Press Next sub-step to draw the first batch.")
     left, right = st.columns(2)

@@ -3,6 +3,7 @@ link to it; the step's link opens its page with the tab and settings it needs.""
 import streamlit as st
 
 from genlab.ui.lesson_path import STEPS
+from genlab.ui.pages import PAGES
 
 st.title("Lesson path")
 st.write("The course in the order it is taught. Each step opens a page with the settings it needs. Ask the "
@@ -22,7 +23,10 @@ st.header(f"{number}. {step.title}")
 if step.predict:
     st.markdown(f"**Predict, then try.** {step.predict}")
 if step.page is not None:
-    st.page_link(step.page, label=f"**Open:** {step.open_what}", icon="👉", query_params=step.settings or None)
+    st.markdown(f"**Open.** {step.open_what}")
+    title = next(page.title for page in PAGES if page.file == step.page)
+    st.page_link(step.page, label=f"Open the {title} page with these settings", icon="👉",
+                 query_params=step.settings or None)
 if step.notice:
     st.markdown(f"**What to notice.** {step.notice}")
 if step.missing:

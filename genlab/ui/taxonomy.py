@@ -29,7 +29,8 @@ def page_url(kind: ModelKind) -> str | None:
 
 def taxonomy_dot(kinds: list[ModelKind]) -> str:
     """Graphviz DOT of the tree, with every generative kind as a leaf under its branch."""
-    lines = ["digraph taxonomy {", "rankdir=TB; node [shape=box, style=rounded, fontname=Helvetica];",
+    lines = ["digraph taxonomy {",
+             "rankdir=LR; nodesep=0.15; node [shape=box, style=rounded, fontname=Helvetica, fontsize=20];",
              'root [label="Generative models:\\nlearn p(x), or how to sample from it"];',
              'explicit [label="Explicit density"]; root -> explicit;']
     for number, (start, words) in enumerate(BRANCHES):

@@ -19,7 +19,7 @@ def test_walking_the_lesson_path_from_step_1_to_the_last(app_server, page):
         wait_for_app(page)
         assert f"step={number}" in page.url or number == 1  # the default step leaves the address bar clean
         if step.page is not None:
-            page.locator("[data-testid='stPageLink']").filter(has_text="Open:").click()
+            page.locator("[data-testid='stPageLink']").filter(has_text="with these settings").click()
             wanted = "/" + re.sub(r"^\d+_", "", step.page.removeprefix("views/").removesuffix(".py"))
             page.wait_for_url(re.compile(re.escape(wanted if wanted != "/home" else "/") + r"(\?|$)"),
                               timeout=60_000)
@@ -59,7 +59,7 @@ def test_presenter_mode_from_the_url_large_type_no_side_controls_across_pages(ap
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     assert not page.locator("[data-testid='stExpander']").first.is_visible()
 
-    page.locator("[data-testid='stPageLink']").filter(has_text="Open:").click()  # step 5: the VAE explorer
+    page.locator("[data-testid='stPageLink']").filter(has_text="with these settings").click()  # step 5: VAE
     page.wait_for_url(re.compile(r"/VAE_explorer"), timeout=60_000)
     page.locator("h1").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout_ms=300_000)

@@ -36,11 +36,11 @@ def test_play_moves_the_step_counter_and_the_plane(page, app_server):
 def test_slow_motion_shows_the_four_sub_steps_and_moves_the_picture(page, app_server):
     page.goto(f"{app_server}/GAN_playground?gp_view=Slow+motion", timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
-    page.get_by_text("Press Next sub-step").wait_for(timeout=180_000)
+    page.locator("[data-testid='stAlert']", has_text="Press Next sub-step").wait_for(timeout=180_000)
     picture = "() => document.querySelector('.st-key-gp_slow_plot img').src"
     for number, name in enumerate(["Draw a batch", "Update D", "G's gradient", "Update G"], start=1):
         before = page.evaluate(picture)
-        page.locator(".st-key-gp_slow_next button").click()
+        page.get_by_role("button", name="Next sub-step").click()
         page.locator("strong", has_text=f"{number}. {name}").wait_for(timeout=60_000)  # the sub-step in bold
         page.locator("[data-testid='stAlert']", has_text=f"{name}:").wait_for(timeout=60_000)
         wait_for_app(page)
