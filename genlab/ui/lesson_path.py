@@ -39,10 +39,10 @@ STEPS = [
         "Surprise map, see a classifier's p(y | x) beside a model's p(x) for the same image."),
     LessonStep(
         "The taxonomy: explicit tractable, explicit approximate, implicit", HOME, {},
-        "The home page: the four families, and the table of shipped models with the likelihood each reports.",
+        "The home page: the families as a tree, and the table of shipped models with the likelihood each reports.",
         "Which of these models can tell you how likely a test image is, and which can only draw new ones?",
-        "Autoregressive models report an exact −log p(x), a VAE an upper bound (−ELBO); the GAN and the flow model "
-        "report none, though both define a distribution."),
+        "Autoregressive models report an exact −log p(x), a VAE an upper bound (−ELBO) on black-and-white images; "
+        "the GAN and the flow model report none, though both define a distribution."),
     LessonStep(
         "The chain rule, parameter counting, NADE", AUTOREGRESSIVE,
         {"pcnn_tab": "Parameters", "model": "digits/nade"},

@@ -22,8 +22,8 @@ def test_moving_the_steps_slider_draws_a_new_sample(app_server, page):
     if not list_checkpoints(kinds=kind_names_with(ITERATIVE), folders=[(checkpoints.SHIPPED_DIR, "shipped")]):
         pytest.skip("no shipped diffusion or flow model in checkpoints/")
     page.goto(f"{app_server}/Diffusion?diff_tab=Steps+and+guidance")
-    thumb = page.locator(".st-key-diff_steps [role='slider']")
-    thumb.wait_for(timeout=180_000)  # the first run loads torch, a model and a dataset
+    thumb = page.locator(".st-key-diff_steps input[type='range']")  # react-aria: a visually hidden range input
+    thumb.wait_for(state="attached", timeout=180_000)  # the first run loads torch, a model and a dataset
     wait_for_app(page)
     before_steps = shown_steps(page)
     before_image = page.locator("[data-testid='stImage'] img").last.get_attribute("src")

@@ -37,13 +37,16 @@ def test_slow_motion_shows_the_four_sub_steps_and_moves_the_picture(page, app_se
     page.goto(f"{app_server}/GAN_playground?gp_view=Slow+motion", timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
     page.locator("[data-testid='stAlert']", has_text="Press Next sub-step").wait_for(timeout=180_000)
-    picture = "() => document.querySelector('.st-key-gp_slow_plot img').src"
+    picture = "() => { const img = document.querySelector('.st-key-gp_slow_plot img'); return img ? img.src : null; }"
+    page.wait_for_function(f"() => ({picture})() !== null", timeout=60_000)
     for number, name in enumerate(["Draw a batch", "Update D", "G's gradient", "Update G"], start=1):
         before = page.evaluate(picture)
         page.get_by_role("button", name="Next sub-step").click()
         page.locator("strong", has_text=f"{number}. {name}").wait_for(timeout=60_000)  # the sub-step in bold
         page.locator("[data-testid='stAlert']", has_text=f"{name}:").wait_for(timeout=60_000)
         wait_for_app(page)
-        assert page.evaluate(picture) != before, name  # points appear, D's map shifts, arrows, fakes move
+        # points appear, D's map shifts, arrows, fakes move: a new picture (null while it is redrawn)
+        page.wait_for_function(f"() => {{ const now = ({picture})(); return now !== null && now !== {before!r}; }}",
+                               timeout=60_000)
     assert page.get_by_text("(step 1)").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
