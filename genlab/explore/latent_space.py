@@ -189,3 +189,21 @@ def subsample(n_total: int, n: int, seed: int = 0) -> np.ndarray:
     if n >= n_total:
         return np.arange(n_total)
     return np.sort(np.random.default_rng(seed).choice(n_total, size=n, replace=False))
+
+
+BOUND_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # importance samples k; k = 1 is the ELBO
+
+
+@torch.inference_mode()
+def bound_ladder(model, image: torch.Tensor, ks: tuple[int, ...] = BOUND_KS, repeats: int = 8,
+                 seed: int = 0) -> dict[int, tuple[float, float]]:
+    """The importance-weighted bound on log p(x) of one image (C, H, W) for each k: k -> (mean, std) over
+    `repeats` independent estimates, in nats. The mean rises with k towards log p(x) (Burda et al. 2016);
+    k = 1 is the ELBO, and log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), the gap."""
+    g = torch.Generator(device=_device_of(model)).manual_seed(seed)
+    x = image[None].to(_device_of(model)).expand(repeats, *image.shape)  # (R, C, H, W): R estimates at once
+    ladder = {}
+    for k in ks:
+        bounds = model.importance_weighted_bound(x, k, g).float().cpu()  # (R,) each an estimate of the bound
+        ladder[k] = (bounds.mean().item(), bounds.std().item() if repeats > 1 else 0.0)
+    return ladder

@@ -35,6 +35,11 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Draw something unlike the training images, then something like them.",
         "Images like the training data come back well; the cost splits into reconstruction and KL, and the "
         "reconstruction keeps the shape but loses detail."),
+    ("VAE explorer", "ELBO gap"): (
+        "A ladder towards the true log p(x): each rung averages more guesses of the code.",
+        "Pick a few test images and compare where the ELBO starts and where k = 1000 ends.",
+        "The bound rises with k and flattens below log p(x); the rise is a lower bound on the gap "
+        "KL(q(z|x) ‖ p(z|x))."),
     ("GAN arithmetic", "Equation"): (
         "Arithmetic on the noise vectors z that the generator turns into images.",
         "Put three ankle boots in A, three sneakers in B, three sandals in C.",

@@ -73,7 +73,7 @@ STEPS = [
         "Will the reconstruction of your drawing be sharper or blurrier than your drawing?",
         "The page shows both terms: −log p(x|z) for one z drawn as mu + sigma · eps, and KL(q(z|x) ‖ N(0, I)). "
         "On a black-and-white image their expected sum, −ELBO, bounds −log p(x) from above; the gap is "
-        "KL(q(z|x) ‖ p(z|x))."),
+        "KL(q(z|x) ‖ p(z|x)), which the ELBO gap tab shows closing as k grows."),
     LessonStep(
         "beta-VAE and disentanglement; AAE", VAE,
         {"tab": "Sliders & traversals", "model": "shapes/beta-vae-10d"},

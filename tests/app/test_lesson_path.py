@@ -81,3 +81,4 @@ def test_every_step_opens_its_page_with_its_settings_and_no_error(number):
             assert "model" not in at.query_params  # used once, then out of the address bar
         elif key not in TAB_KEYS:
             assert str(widget_value(at, key)) == value, (number, key)
+

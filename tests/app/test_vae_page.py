@@ -205,3 +205,16 @@ def test_an_uploaded_checkpoint_is_checked_listed_and_selected(tiny_vaes, tmp_pa
     picker = at.selectbox(key="vae_model")
     assert len(picker.options) == 3 and "my upload" in picker.format_func(picker.value)
     assert any("Checked and saved with your models" in s.value for s in at.success)
+
+
+def test_the_elbo_gap_tab_plots_the_bound_for_k_up_to_1000_on_black_and_white_digits():
+    if not any(str(c.path).endswith("vae-16d-binary.safetensors")
+               for c in list_checkpoints(folders=[(checkpoints.SHIPPED_DIR, "shipped")])):
+        pytest.skip("no shipped VAE of black-and-white digits")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("views/1_VAE_explorer.py")
+    at.query_params["tab"], at.query_params["model"] = "ELBO gap", "digits/vae-16d-binary"
+    at.run()
+    assert not at.exception and [c.key for c in at.get("plotly_chart")] == ["gap_plot"]
+    assert any("KL(q(z|x) ‖ p(z|x)) is about" in c.value for c in at.caption)
