@@ -2,7 +2,7 @@
 
 Before any page runs: the teacher key is made (once per server) and checked if this browser brings it
 (genlab/ui/roles.py); the sidebar says who this browser is, and a new browser gets its seat cookie. ?present=1
-turns on presenter mode (genlab/ui/presenter.py): large type, the navigation at the top, no sidebar.
+turns on presenter mode (genlab/ui/presenter.py): large type, the navigation at the top, the sidebar collapsed.
 """
 import streamlit as st
 
@@ -11,10 +11,11 @@ from genlab.ui.pages import HOME, PAGES
 from genlab.ui.presenter import apply_presenter_style, presenting
 from genlab.ui.roles import claim_teacher_from_url, ensure_teacher_key, keep_seat, role_badge
 
-st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide")
+present = presenting()
+st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide",
+                   initial_sidebar_state="collapsed" if present else "auto")
 ensure_teacher_key()
 claim_teacher_from_url()
-present = presenting()
 navigation = st.navigation([st.Page(page.file, title=page.title, icon=page.icon, default=page is HOME)
                             for page in PAGES], position="top" if present else "sidebar")
 if present:

@@ -7,8 +7,8 @@ from genlab.playground import canvas as toy_canvas
 from genlab.playground import plots as toy_plots
 from genlab.playground.data import PLANE, TOY_DATASETS, toy_dataset
 from genlab.playground.divergence import BANDWIDTH
-from genlab.playground.gan import (LOSSES, ToyGAN, ToyGANConfig, fit_gaussian_mixture, mixture_density,
-                                   mixture_log_likelihood, twin_config)
+from genlab.playground.gan import (LOSSES, OPTIMIZER_TITLES, ToyGAN, ToyGANConfig, fit_gaussian_mixture,
+                                   mixture_density, mixture_log_likelihood, twin_config)
 from genlab.playground.slow_motion import SUBSTEPS, SlowMotion
 from genlab.ui.guide import guide
 
@@ -88,7 +88,7 @@ one_step = controls[1].button("One step", key="gp_one_step", disabled=playing,
 controls[2].segmented_control("Train", list(WHICH), default="Both", key="gp_which",
                               help="D only: watch D approach p_data/(p_data+p_g) while G stands still. "
                                    "G only: watch the fakes chase D's 'real' regions.")
-controls[3].slider("Speed (steps per frame)", 1, 100, 25, key="gp_speed",
+controls[3].slider("Speed (steps per frame)", 1, 100, 25, key="gp_speed", bind="query-params",
                    help="Training steps between two redraws.")
 controls[4].checkbox("Gradient arrows", key="gp_arrows",
                     help="Where G's loss pushes each fake point (minus its gradient; relative lengths).")
@@ -154,8 +154,8 @@ def comparison_history():
 
 def slow_motion():
     """One training step in four sub-steps: the batch on D's map, beside the optimal D for the current G."""
-    if state.get("gp_slow") is None or state.gp_slow.gan is not state.gp_gan:
-        state.gp_slow = SlowMotion(state.gp_gan)
+    if state.get("gp_slow") is None or state.gp_slow.gan is not state.gp_gan or state.gp_slow.stale:
+        state.gp_slow = SlowMotion(state.gp_gan)  # a new run, or the GAN trained elsewhere since this batch
     slow = state.gp_slow
     if st.button("Next sub-step", key="gp_slow_next", type="primary",
                  help="Run the next of the four sub-steps; after the fourth, a new step starts with a new batch."):
@@ -172,8 +172,8 @@ def slow_motion():
     jsd = history[-1]["jsd"] if history and "jsd" in history[-1] else slow.gan.jensen_shannon()
     st.metric("Jensen-Shannon divergence (estimate)", f"{jsd:.3f} bits", help="0 bits: p_g equals p_data; 1 bit: "
               "they do not overlap. Against the optimal D the minimax game's value is 2 JSD − log 4 (in nats).")
-    st.caption(f"D* needs p_g, which a GAN never writes down: both densities here are estimated from 500 points "
-               f"each (Gaussian kernels of std {BANDWIDTH:g}), so D* and the divergence are rough estimates. Where "
+    st.caption(f"D* needs p_g, which a GAN never writes down: both densities here are estimated from "
+               f"{len(slow.gan.display_real)} points each (Gaussian kernels of std {BANDWIDTH:g}), so D* and the divergence are rough estimates. Where "
                "neither has points, D* is 0/0 and drawn white. A real D is never optimal: compare the two maps. The Playground view charts the divergence over training.")
 
 
@@ -215,7 +215,8 @@ if view == "Playground":
                "its points onto a few modes that D has not yet learned to reject, then hops between them.")
 elif view == "Minimax vs non-saturating":
     optimizer = st.radio("Optimizer of both runs", ["sgd", "adam"], horizontal=True, key="gp_cmp_optimizer",
-                         format_func={"sgd": "plain SGD (learning rate 0.05)", "adam": "Adam (sidebar rates)"}.get,
+                         bind="query-params",
+                         format_func=OPTIMIZER_TITLES.get,
                          help=HELP["optimizer"])
     if restart or state.get("gp_twins_signature") != (signature, optimizer):
         state.gp_twins_signature = (signature, optimizer)
@@ -240,6 +241,8 @@ elif view == "Slow motion":
 else:
     if one_step:
         state.gp_gan.train(1, which)
+    if playing:
+        st.caption("Play runs in the Playground view: train the GAN there, then come back to compare.")
     density_contrast()
 
 with st.expander("What the controls mean"):

@@ -8,8 +8,8 @@ from genlab.ui.pages import PAGES
 st.title("Lesson path")
 st.write("The course in the order it is taught. Each step opens a page with the settings it needs. Ask the "
          "question first and let the class predict; then open the page and try it.")
-st.caption("On a projector, add ?present=1 to the address: large type, the pages listed at the top, and no side "
-           "controls, uploads or expanders. ?present=0 turns it off.")
+st.caption("On a projector, add ?present=1 to the address: large type, the pages listed at the top, the sidebar "
+           "folded away, no uploads or model cards, and each tab's explanation open. ?present=0 turns it off.")
 
 
 def move(by: int) -> None:

@@ -38,7 +38,10 @@ if not checkpoints:
 def likelihood_cells(card: dict, dataset: str) -> tuple[str, str]:
     """The test −log p(x) as its card reports it, said for what it is, and on which pixel values."""
     kind = KINDS.get(card.get("kind"))
-    value = card.get("metrics", {}).get(kind.likelihood_metric) if kind and kind.likelihood_metric else None
+    metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}  # a card is anyone's text
+    value = metrics.get(kind.likelihood_metric) if kind and kind.likelihood_metric else None
+    if not isinstance(value, (int, float)):
+        value = None
     if kind is None or not kind.can(SAMPLES):
         return "-", "-"  # not a generative model (the metrics classifier)
     if value is None:
@@ -53,7 +56,7 @@ def likelihood_cells(card: dict, dataset: str) -> tuple[str, str]:
             pixels = kind.data_discretisation(kind.config_from_dict(card.get("config", {})))
         except (TypeError, ValueError):
             pixels = "?"
-    how = {EXACT: "exact", BOUND: "upper bound: −ELBO"}[kind.likelihood]
+    how = {EXACT: "exact", BOUND: "upper bound: −ELBO"}.get(kind.likelihood, "?")
     return f"{value:.1f} nats ({how})", pixels
 
 

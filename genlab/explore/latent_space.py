@@ -201,9 +201,9 @@ def bound_ladder(model, image: torch.Tensor, ks: tuple[int, ...] = BOUND_KS, rep
     `repeats` independent estimates, in nats. The mean rises with k towards log p(x) (Burda et al. 2016);
     k = 1 is the ELBO, and log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), the gap."""
     g = torch.Generator(device=_device_of(model)).manual_seed(seed)
-    x = image[None].to(_device_of(model)).expand(repeats, *image.shape)  # (R, C, H, W): R estimates at once
+    x = image[None].to(_device_of(model))  # (1, C, H, W)
     ladder = {}
-    for k in ks:
-        bounds = model.importance_weighted_bound(x, k, g).float().cpu()  # (R,) each an estimate of the bound
+    for k in ks:  # one estimate per call: at most k decodes at once, whatever `repeats` is
+        bounds = torch.cat([model.importance_weighted_bound(x, k, g).float().cpu() for _ in range(repeats)])  # (R,)
         ladder[k] = (bounds.mean().item(), bounds.std().item() if repeats > 1 else 0.0)
     return ladder

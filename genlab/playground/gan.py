@@ -31,6 +31,7 @@ from genlab.playground.divergence import jensen_shannon_bits, optimal_discrimina
 LOSSES = ("non-saturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 SGD_LR = 0.05  # plain SGD needs a much larger learning rate than Adam's 1e-3
+OPTIMIZER_TITLES = {"sgd": f"plain SGD (learning rate {SGD_LR:g})", "adam": "Adam (sidebar rates)"}  # as shown
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
 2. update D on that batch (its heat map shifts towards "real" on x and "fake" on G(z));
 3. G's gradient: for each fake, the direction G's loss pushes it (minus the gradient of the loss at the point);
 4. update G with the same z: the fakes move.
-A full step here is one D update and one G update, whatever the playground's D steps per G step.
+A step here is one D update and one G update on a batch of at most 64 points, whatever the playground's D steps
+per G step and batch size (Play runs those); the arrows leave out instance noise, the updates do not.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ EXPLAIN = (
     "G's gradient: the purple arrows show where G's loss pushes each fake (minus its gradient). They point up "
     "D's slope, towards where D says real, not at any particular real point.",
     "Update G: one gradient step on G's weights with the same z, so every fake moves at once (grey lines: from "
-    "where it was). G's loss on this batch went from {g_before:.3f} to {g_after:.3f}. That was one training step.",
+    "where it was). G's loss on this batch went from {g_before:.3f} to {g_after:.3f}. That was one training step "
+    "with one D update (Play does as many as the sidebar's D steps per G step).",
 )
 
 
@@ -37,6 +39,12 @@ class SlowMotion:
     push: torch.Tensor | None = None  # (n, 2) minus the gradient of G's loss at each fake
     moved: torch.Tensor | None = None  # (n, 2) G(z) after G's update
     numbers: dict = field(default_factory=dict)  # the losses the sentences quote
+    drawn_at: int = -1  # the GAN's step when this batch was drawn
+
+    @property
+    def stale(self) -> bool:
+        """The GAN trained elsewhere (Play, One step) since this batch was drawn: its pictures no longer fit."""
+        return self.phase > 0 and self.gan.step != self.drawn_at + (1 if self.phase == 4 else 0)
 
     @property
     def done(self) -> str | None:
@@ -54,6 +62,7 @@ class SlowMotion:
                 self.fake = gan.generator(self.z)  # (n, 2)
             self.push = self.moved = None
             self.numbers = {"n": n}
+            self.drawn_at = gan.step
             self.phase = 1
         elif self.phase == 1:
             self.numbers["d_before"] = self._d_loss()

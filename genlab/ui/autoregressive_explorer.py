@@ -308,16 +308,25 @@ def classifier_beside(ex: Explorer, image: torch.Tensor) -> None:
         classifier = load_model(str(info.path)).model
     except (CheckpointError, ValueError):
         return
-    with torch.inference_mode():
-        weights = next(classifier.parameters())
-        probs = torch.softmax(classifier(image[None].to(weights.device, weights.dtype)), dim=1)[0].float().cpu()
-    figure = px.bar(x=list(DATASETS[name].class_names), y=probs.tolist(), labels={"x": "class y", "y": "p(y | x)"})
+    names = list(DATASETS[name].class_names)
+    try:
+        with torch.inference_mode():
+            weights = next(classifier.parameters())
+            logits = classifier(image[None].to(weights.device, weights.dtype))  # (1, classes)
+            probs = torch.softmax(logits, dim=1)[0].float().cpu()  # (classes,)
+    except RuntimeError:  # a classifier for other image sizes: nothing to show beside this model
+        return
+    if probs.numel() != len(names):
+        return
+    figure = px.bar(x=names, y=probs.tolist(), labels={"x": "class y", "y": "p(y | x)"})
     figure.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1])
     st.markdown("**Discriminative beside generative.** The shipped classifier's p(y | x) for the same image:")
     st.plotly_chart(figure, key="pcnn_classifier_plot", theme=None)
-    st.caption("A classifier's p(y | x) sums to 1 over the classes for any input, a scribble included, so it cannot "
-               "say whether x is a likely image at all; the generative model's −log p(x) above can. Draw something "
-               "that is no digit or garment and compare the two.")
+    st.caption("A classifier's p(y | x) sums to 1 over the classes for any input, a scribble included, so it says "
+               "nothing about how likely x itself is; the generative model's −log p(x) above does. It is no "
+               "reliable test of 'is this a real image', though: images with little ink score high (Nalisnick et "
+               "al. 2019). Compare a digit with a scribble of about as much ink. The classifier sees the image "
+               "as this model does (black and white for a black-and-white model).")
 
 
 def sample_tab(ex: Explorer) -> None:

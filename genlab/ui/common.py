@@ -16,6 +16,7 @@ from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
 from genlab.models import NEEDS, get_kind, kind_names_with
 from genlab.models.loading import LoadedCheckpoint, load_checkpoint
+from genlab.ui.presenter import is_presenting
 from genlab.ui.roles import my_private_folder
 from genlab.ui.upload import checkpoint_uploader
 
@@ -76,7 +77,7 @@ def checkpoint_picker(capability: str | None, key: str, help: str | None = None,
                              help=help or "Pretrained checkpoints ship with genlab; models you train appear here "
                                           "too.")
         info = found[index]
-    if upload:
+    if upload and not is_presenting():  # a projector shows the lesson, not the uploader
         with st.expander("Upload a checkpoint"):
             saved = checkpoint_uploader(key=f"{key}_upload", kind=kind, capability=None if kind else capability)
         if saved is not None and str(saved) != (str(info.path) if info else None) \
@@ -95,8 +96,9 @@ def select_from_url(key: str, found: list[CheckpointInfo]) -> None:
         return
     del st.query_params["model"]
     match = next((i for i, c in enumerate(found) if c.path.with_suffix("").as_posix().endswith("/" + wanted)), None)
-    if match is None:
-        st.info(f"The link asks for the model {wanted}, which is not installed here; showing another.")
+    if match is None and wanted.strip():
+        st.info(f"The link asks for the model {inert(wanted)}, which this page cannot show here (not installed, or "
+                "not a model of this page); showing another.")
     else:
         st.session_state[key] = match
 
@@ -104,6 +106,8 @@ def select_from_url(key: str, found: list[CheckpointInfo]) -> None:
 def model_card(checkpoint: LoadedCheckpoint) -> None:
     """The model card in an expander: what it was trained on, how long, how good, and how to reproduce it; below
     it, the model's own sentence about its settings."""
+    if is_presenting():
+        return
     card = checkpoint.card
     kind = get_kind(checkpoint.kind)
     with st.expander("Model card"):

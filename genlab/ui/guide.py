@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from genlab.ui.presenter import is_presenting
+
 # (page, tab) -> (what it is like, what to try, what to notice)
 GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("VAE explorer", "Manifold"): (
@@ -36,7 +38,8 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Images like the training data come back well; the cost splits into reconstruction and KL, and the "
         "reconstruction keeps the shape but loses detail."),
     ("VAE explorer", "ELBO gap"): (
-        "A ladder towards the true log p(x): each rung averages more guesses of the code.",
+        "A ladder towards the true log p(x): each rung averages, inside the log, how well more sampled codes z "
+        "explain the image.",
         "Pick a few test images and compare where the ELBO starts and where k = 1000 ends.",
         "The bound rises with k and flattens below log p(x); the rise is a lower bound on the gap "
         "KL(q(z|x) ‖ p(z|x))."),
@@ -67,7 +70,7 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Sampling takes one step per pixel, in order; the plain PixelCNN misses a wedge above and to the right."),
     ("Autoregressive", "Surprise map"): (
         "A heat map of surprise: how unexpected each pixel was, given the pixels before it.",
-        "Score a test image, then one from another dataset or a drawing.",
+        "Score a test image, then a drawing with about as much ink.",
         "Edges and strokes are the surprising pixels; the map sums to −log p(x). Below, a classifier's p(y | x) "
         "for the same image sums to 1 whatever the image."),
     ("Autoregressive", "Sample"): (
@@ -145,7 +148,7 @@ def guide(page: str, tab: str = "") -> None:
     """The "What am I looking at?" box of a page's tab: collapsed normally, open on a projector."""
     like, try_, notice = GUIDES[(page, tab)]
     text = f"**Like:** {like}\n\n**Try:** {try_}\n\n**Notice:** {notice}"
-    if st.session_state.get("genlab_present"):
+    if is_presenting():
         st.info(text)
     else:
         with st.expander("What am I looking at?", icon="💡"):

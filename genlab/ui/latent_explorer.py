@@ -20,6 +20,7 @@ from genlab.explore import latent_space as explore
 from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
 from genlab.models.loading import LoadedCheckpoint
 from genlab.ui import common
+from genlab.ui.busy import take_turn
 from genlab.ui.components import drawing_canvas, latent_pad
 
 PAD_GRID = 32  # the latent pad precomputes PAD_GRID x PAD_GRID decodes
@@ -346,8 +347,12 @@ def own_input_tab(ex: Explorer) -> None:
                 except ImageInputError as e:
                     st.error(str(e))
     with right:
+        spec = DATASETS.get(ex.dataset)
+        if image is not None and spec is not None and spec.black_and_white:
+            image = (image > 0.5).float()  # (1, H, W) black and white, like the images this model learned
         if image is not None:
-            show_reconstruction(ex, image, "your input, as the model sees it")
+            show_reconstruction(ex, image, "your input, as the model sees it" + (
+                " (black and white, like its training images)" if spec is not None and spec.black_and_white else ""))
         elif source == "Draw":
             st.info("Draw on the black square; the drawing is encoded when you lift the pen.")
 
@@ -374,12 +379,13 @@ def elbo_gap_tab(ex: Explorer) -> None:
         index = st.number_input("Test image number", 0, len(ex.test_images()) - 1, 0, key="gap_index",
                                 help="An image of the test split: the model never trained on it.")
         st.image(png_bytes(grid(ex.test_images()[index][None].float(), nrow=1, scale=5)), caption="the image")
-    ladder = _bound_ladder(ex.path, ex.modified, ex.dataset, int(index))
+    with take_turn("likelihoods", "likelihood bounds"):  # about 15,000 decodes: one class member at a time
+        ladder = _bound_ladder(ex.path, ex.modified, ex.dataset, int(index))
     ks = list(ladder)
     means, stds = [ladder[k][0] for k in ks], [ladder[k][1] for k in ks]
     figure = go.Figure(go.Scatter(x=ks, y=means, mode="lines+markers", name="bound on log p(x)",
                                   error_y={"type": "data", "array": stds, "visible": True}))
-    figure.add_annotation(x=0, y=(means[0] + means[-1]) / 2, xref="x", text="gap ≥ KL(q(z|x) ‖ p(z|x))",
+    figure.add_annotation(x=0, y=(means[0] + means[-1]) / 2, xref="x", text="rise to k = 1000 ≤ the gap, KL(q(z|x) ‖ p(z|x))",
                           showarrow=False, xanchor="left")
     figure.add_shape(type="line", x0=1, x1=1, y0=means[0], y1=means[-1], line={"dash": "dot"})
     figure.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis_type="log",

@@ -303,4 +303,4 @@ def test_the_surprise_map_shows_the_classifiers_p_y_given_x_beside_p_x():
     if isinstance(y, dict):  # plotly sends numbers as a typed array
         y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
     assert len(bars["x"]) == 10 and abs(float(sum(y)) - 1) < 1e-4  # p(y | x) sums to 1 over the classes
-    assert any("cannot say whether x is a likely image" in c for c in captions(at))
+    assert any("says nothing about how likely x itself is" in c for c in captions(at))

@@ -22,7 +22,7 @@ def test_walking_the_lesson_path_from_step_1_to_the_last(app_server, page):
             page.locator("[data-testid='stPageLink']").filter(has_text="with these settings").click()
             wanted = "/" + re.sub(r"^\d+_", "", step.page.removeprefix("views/").removesuffix(".py"))
             page.wait_for_url(re.compile(re.escape(wanted if wanted != "/home" else "/") + r"(\?|$)"),
-                              timeout=60_000)
+                              timeout=180_000)
             page.locator("h1").first.wait_for(timeout=180_000)
             wait_for_app(page, timeout_ms=300_000)
             assert page.locator("[data-testid='stException']").count() == 0, number
@@ -43,37 +43,39 @@ def root_font_px(page) -> float:
     return float(page.evaluate("getComputedStyle(document.documentElement).fontSize").removesuffix("px"))
 
 
-def test_presenter_mode_from_the_url_large_type_no_side_controls_across_pages(app_server, page):
-    page.goto(f"{app_server}/Lesson_path?step=5")
-    page.get_by_role("heading", name=re.compile(r"^5\. ")).wait_for(timeout=180_000)
-    wait_for_app(page)
+def sidebar_open(page) -> bool:
+    return page.locator("[data-testid='stSidebar'][data-collapsed='false']").count() == 1
+
+
+def test_presenter_mode_from_the_url_large_type_and_the_lesson_only_across_pages(app_server, page):
+    page.goto(f"{app_server}/VAE_explorer?tab=Latent+pad")
+    page.locator("h1").first.wait_for(timeout=180_000)
+    wait_for_app(page, timeout_ms=300_000)
+    page.get_by_text("Model card").first.wait_for(timeout=120_000)
     normal = root_font_px(page)
-    assert page.locator("[data-testid='stSidebar']").is_visible()
-    assert page.locator("[data-testid='stExpander']").first.is_visible()  # "All steps"
+    assert sidebar_open(page) and page.get_by_text("Upload a checkpoint").count() >= 1
 
     page.goto(f"{app_server}/Lesson_path?step=5&present=1")
     page.get_by_role("heading", name=re.compile(r"^5\. ")).wait_for(timeout=180_000)
     wait_for_app(page)
     page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).fontSize) > 20")
-    assert root_font_px(page) > normal
-    assert not page.locator("[data-testid='stSidebar']").is_visible()
-    assert not page.locator("[data-testid='stExpander']").first.is_visible()
+    assert root_font_px(page) > normal and not sidebar_open(page)
 
     page.locator("[data-testid='stPageLink']").filter(has_text="with these settings").click()  # step 5: VAE
     page.wait_for_url(re.compile(r"/VAE_explorer"), timeout=60_000)
-    page.locator("h1").first.wait_for(timeout=180_000)
+    page.locator("[data-testid='stAlert']", has_text="Like:").wait_for(timeout=180_000)  # the guide, open
     wait_for_app(page, timeout_ms=300_000)
-    assert root_font_px(page) > normal and not page.locator("[data-testid='stSidebar']").is_visible()
+    assert root_font_px(page) > normal and not sidebar_open(page)
+    assert page.get_by_text("Upload a checkpoint").count() == 0 and page.get_by_text("Model card").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert "present=1" in page.url  # kept in the address on the new page
 
     page.reload()  # a new session: the address brings presenter mode back
     page.locator("h1").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout_ms=300_000)
-    assert root_font_px(page) > normal and not page.locator("[data-testid='stSidebar']").is_visible()
+    assert root_font_px(page) > normal and page.get_by_text("Model card").count() == 0
 
     page.goto(f"{app_server}/VAE_explorer?present=0")
-    page.locator("h1").first.wait_for(timeout=180_000)
+    page.get_by_text("Model card").first.wait_for(timeout=180_000)
     wait_for_app(page)
-    page.locator("[data-testid='stSidebar']").wait_for(timeout=60_000)
-    assert root_font_px(page) == normal
+    assert root_font_px(page) == normal and "present=" not in page.url

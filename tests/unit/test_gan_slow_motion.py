@@ -46,3 +46,18 @@ def test_four_sub_steps_make_one_training_step_and_the_divergence_is_recorded():
     assert gan.step == 1 and 0 <= gan.history[-1]["jsd"] <= 1 and "modes" in gan.history[-1]
     slow.advance()  # a new step: a new batch
     assert slow.phase == 1 and slow.moved is None and gan.step == 1
+
+
+def test_a_batch_drawn_before_the_gan_trained_elsewhere_is_stale():
+    gan = ToyGAN(toy_dataset("ring"), ToyGANConfig.tiny(seed=0))
+    slow = SlowMotion(gan)
+    assert not slow.stale  # nothing drawn yet
+    slow.advance()
+    slow.advance()
+    assert not slow.stale
+    gan.train(5)  # Play in another view
+    assert slow.stale
+    fresh = SlowMotion(gan)
+    for _ in SUBSTEPS:
+        fresh.advance()
+    assert not fresh.stale  # its own step moved the counter by one
