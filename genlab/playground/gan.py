@@ -178,7 +178,8 @@ class ToyGAN:
             return x
         return x + self.config.instance_noise * torch.randn(x.shape, generator=self.batches)
 
-    def _z(self, n: int) -> torch.Tensor:
+    def noise(self, n: int) -> torch.Tensor:
+        """n noise vectors z ~ N(0, I) from the run's own generator (n, latent): same seed, same batches."""
         return torch.randn(n, self.config.latent_dim, generator=self.batches)  # (n, latent)
 
     def d_step(self) -> float:
@@ -186,7 +187,7 @@ class ToyGAN:
         n = self.config.batch_size
         real = self.data.sample(n, self.batches)  # (n, 2)
         with torch.no_grad():
-            fake = self.generator(self._z(n))  # (n, 2); G is fixed during D's update
+            fake = self.generator(self.noise(n))  # (n, 2); G is fixed during D's update
         return self.d_update(real, fake)
 
     def d_update(self, real: torch.Tensor, fake: torch.Tensor) -> float:
@@ -209,7 +210,7 @@ class ToyGAN:
 
     def g_step(self) -> float:
         """One generator update (D's weights get gradients too but are not stepped; d_step clears them)."""
-        return self.g_update(self._z(self.config.batch_size))
+        return self.g_update(self.noise(self.config.batch_size))
 
     def g_update(self, z: torch.Tensor) -> float:
         """One generator update from the noise z (n, latent)."""
@@ -237,9 +238,14 @@ class ToyGAN:
                 g_losses.append(self.g_step())
             self.step += 1
         current = self.current_losses()
-        entry = {"step": self.step, "d_loss": sum(d_losses) / len(d_losses) if d_losses else current["d_loss"],
-                 "g_loss": sum(g_losses) / len(g_losses) if g_losses else current["g_loss"],
-                 "distance": self.distance_to_data(), "jsd": self.jensen_shannon()}
+        return self.record(sum(d_losses) / len(d_losses) if d_losses else current["d_loss"],
+                           sum(g_losses) / len(g_losses) if g_losses else current["g_loss"])
+
+    def record(self, d_loss: float, g_loss: float) -> dict:
+        """Append the history entry for the current step (the losses given, the distance to the data, the
+        divergence estimate and, for mixtures, the modes covered) and return it."""
+        entry = {"step": self.step, "d_loss": d_loss, "g_loss": g_loss, "distance": self.distance_to_data(),
+                 "jsd": self.jensen_shannon()}
         if self.data.is_mixture:
             entry["modes"] = self.modes().covered
         self.history.append(entry)

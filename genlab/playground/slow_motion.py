@@ -57,7 +57,7 @@ class SlowMotion:
         gan, n = self.gan, min(self.gan.config.batch_size, 64)  # a few dozen points stay readable on a projector
         if self.phase in (0, 4):
             self.real = gan.data.sample(n, gan.batches)  # (n, 2)
-            self.z = gan._z(n)  # (n, latent)
+            self.z = gan.noise(n)  # (n, latent)
             with torch.no_grad():
                 self.fake = gan.generator(self.z)  # (n, 2)
             self.push = self.moved = None
@@ -81,11 +81,7 @@ class SlowMotion:
                 self.moved = gan.generator(self.z)  # (n, 2)
             self.numbers["g_after"] = self._g_loss()
             gan.step += 1
-            entry = {"step": gan.step, "d_loss": self.numbers["d_after"], "g_loss": self.numbers["g_after"],
-                     "distance": gan.distance_to_data(), "jsd": gan.jensen_shannon()}
-            if gan.data.is_mixture:
-                entry["modes"] = gan.modes().covered
-            gan.history.append(entry)
+            gan.record(self.numbers["d_after"], self.numbers["g_after"])
             self.phase = 4
 
     @torch.no_grad()
