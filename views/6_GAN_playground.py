@@ -173,8 +173,9 @@ def slow_motion():
     st.metric("Jensen-Shannon divergence (estimate)", f"{jsd:.3f} bits", help="0 bits: p_g equals p_data; 1 bit: "
               "they do not overlap. Against the optimal D the minimax game's value is 2 JSD − log 4 (in nats).")
     st.caption(f"D* needs p_g, which a GAN never writes down: both densities here are estimated from "
-               f"{len(slow.gan.display_real)} points each (Gaussian kernels of std {BANDWIDTH:g}), so D* and the divergence are rough estimates. Where "
-               "neither has points, D* is 0/0 and drawn white. A real D is never optimal: compare the two maps. The Playground view charts the divergence over training.")
+               f"{len(slow.gan.display_real)} points each (Gaussian kernels of std {BANDWIDTH:g}), so D* and the "
+               "divergence are rough estimates. Where neither has points, D* is 0/0 and drawn white. A real D is "
+               "never optimal: compare the two maps. The Playground view charts the divergence over training.")
 
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting a Gaussian mixture by maximum likelihood…")

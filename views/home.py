@@ -4,6 +4,7 @@ import streamlit as st
 from genlab.checkpoints import list_checkpoints
 from genlab.classroom import short
 from genlab.data import DATASETS, dataset_available
+from genlab.evaluation.compare import BLACK_AND_WHITE
 from genlab.models import BOUND, EXACT, KINDS, SAMPLES
 from genlab.ui.common import device_badge
 from genlab.ui.pages import PAGES
@@ -48,7 +49,7 @@ def likelihood_cells(card: dict, dataset: str) -> tuple[str, str]:
         return kind.no_likelihood, "-"
     spec = DATASETS.get(dataset)
     if spec is not None and spec.black_and_white:
-        pixels = "black-and-white pixels (0 or 1)"
+        pixels = BLACK_AND_WHITE
     elif not kind.likelihood_on_grey:
         return f"none: {value:.1f} nats is a training score on grey levels, not a likelihood", "grey levels"
     else:

@@ -79,10 +79,11 @@ def _arrows(draw: ImageDraw.ImageDraw, starts: np.ndarray, ends: np.ndarray, wid
 def plane_picture(gan: ToyGAN, heatmap: bool = True, manifold: bool = True, arrows: bool = False,
                   size: int = 480, resolution: int = 48, points: int = 300) -> Image.Image:
     """Real and generated points, D(x) as a heat map, G's manifold as lines, optional gradient arrows."""
-    big = size * SUPERSAMPLE
-    plane = Plane(big)
-    picture = heat_map(gan.discriminator_map(resolution)[1], big) if heatmap else Image.new("RGB", (big, big), "white")
-    draw = ImageDraw.Draw(picture, "RGBA")
+    if heatmap:
+        picture, draw, plane = _background(gan.discriminator_map(resolution)[1], size)
+    else:
+        picture, draw, plane = _background(None, size)
+    big = picture.width
     for tick in range(-int(PLANE), int(PLANE) + 1):  # faint lines every unit; darker axes through 0
         at = plane.pixels(torch.tensor([[tick, tick]], dtype=torch.float32))[0]
         shade = (0, 0, 0, 90 if tick == 0 else 30)
@@ -127,14 +128,14 @@ def with_key(picture: Image.Image) -> Image.Image:
 def plane_frame(gan: ToyGAN, **options) -> tuple[bytes, int]:
     """What the page shows each frame: plane_picture(gan, **options) with its colour key, as JPEG bytes, and
     the picture's width in pixels."""
-    picture = with_key(plane_picture(gan, **options))
-    return jpeg_bytes(picture), picture.width
+    return jpeg_frame(plane_picture(gan, **options))
 
 
-def _background(probs: torch.Tensor, size: int) -> tuple[Image.Image, ImageDraw.ImageDraw, Plane]:
-    """A heat map of probabilities on the plane grid (R, R), supersampled, with its drawing context."""
+def _background(probs: torch.Tensor | None, size: int) -> tuple[Image.Image, ImageDraw.ImageDraw, Plane]:
+    """A heat map of probabilities on the plane grid (R, R) (white for None), supersampled, with its drawing
+    context and pixel coordinates."""
     big = size * SUPERSAMPLE
-    picture = heat_map(probs, big)
+    picture = heat_map(probs, big) if probs is not None else Image.new("RGB", (big, big), "white")
     return picture, ImageDraw.Draw(picture, "RGBA"), Plane(big)
 
 

@@ -190,12 +190,15 @@ class ToyGAN:
             fake = self.generator(self.noise(n))  # (n, 2); G is fixed during D's update
         return self.d_update(real, fake)
 
+    def discriminator_loss(self, real: torch.Tensor, fake: torch.Tensor, noisy: bool = True) -> torch.Tensor:
+        """-log D(x) - log(1 - D(G(z))) averaged over real (n, 2) and fake (m, 2) points: D minimises it."""
+        logits = self.discriminator(self._noisy(torch.cat([real, fake])) if noisy else torch.cat([real, fake]))
+        # (n + m, 1); -log D(x) = softplus(-logit), -log(1 - D(G(z))) = softplus(logit)
+        return F.softplus(-logits[:len(real)]).mean() + F.softplus(logits[len(real):]).mean()
+
     def d_update(self, real: torch.Tensor, fake: torch.Tensor) -> float:
         """Maximise log D(x) + log(1 - D(G(z))) on real (n, 2) and fake (n, 2) points, i.e. minimise the BCE."""
-        n = len(real)
-        logits = self.discriminator(self._noisy(torch.cat([real, fake])))  # (2n, 1)
-        # -log D(x) = softplus(-logit), -log(1 - D(G(z))) = softplus(logit)
-        loss = F.softplus(-logits[:n]).mean() + F.softplus(logits[n:]).mean()
+        loss = self.discriminator_loss(real, fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -256,10 +259,8 @@ class ToyGAN:
     @torch.inference_mode()
     def current_losses(self) -> dict:
         real, fake = self.display_real, self.generator(self.display_z)  # (P, 2) each
-        logits_real, logits_fake = self.discriminator(real), self.discriminator(fake)  # (P, 1) each
-        d_loss = (F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean()).item()
-        g = -F.softplus(logits_fake) if self.config.loss == "minimax" else F.softplus(-logits_fake)
-        return {"d_loss": d_loss, "g_loss": g.mean().item()}
+        return {"d_loss": self.discriminator_loss(real, fake, noisy=False).item(),
+                "g_loss": self.generator_loss(fake, noisy=False).mean().item()}
 
     @one_thread()
     @torch.inference_mode()

@@ -86,9 +86,7 @@ class SlowMotion:
 
     @torch.no_grad()
     def _d_loss(self) -> float:
-        logits_real, logits_fake = self.gan.discriminator(self.real), self.gan.discriminator(self.fake)  # (n, 1)
-        return (torch.nn.functional.softplus(-logits_real).mean()
-                + torch.nn.functional.softplus(logits_fake).mean()).item()
+        return self.gan.discriminator_loss(self.real, self.fake, noisy=False).item()
 
     @torch.no_grad()
     def _g_loss(self) -> float:

@@ -96,11 +96,11 @@ def select_from_url(key: str, found: list[CheckpointInfo]) -> None:
         return
     del st.query_params["model"]
     match = next((i for i, c in enumerate(found) if c.path.with_suffix("").as_posix().endswith("/" + wanted)), None)
-    if match is None and wanted.strip():
+    if match is not None:
+        st.session_state[key] = match
+    elif wanted.strip():
         st.info(f"The link asks for the model {inert(wanted)}, which this page cannot show here (not installed, or "
                 "not a model of this page); showing another.")
-    else:
-        st.session_state[key] = match
 
 
 def model_card(checkpoint: LoadedCheckpoint) -> None:

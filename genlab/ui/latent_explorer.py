@@ -347,20 +347,19 @@ def own_input_tab(ex: Explorer) -> None:
                 except ImageInputError as e:
                     st.error(str(e))
     with right:
-        spec = DATASETS.get(ex.dataset)
-        if image is not None and spec is not None and spec.black_and_white:
+        black_and_white = ex.dataset in DATASETS and DATASETS[ex.dataset].black_and_white
+        if image is not None and black_and_white:
             image = (image > 0.5).float()  # (1, H, W) black and white, like the images this model learned
         if image is not None:
-            show_reconstruction(ex, image, "your input, as the model sees it" + (
-                " (black and white, like its training images)" if spec is not None and spec.black_and_white else ""))
+            show_reconstruction(ex, image, "your input, as the model sees it"
+                                + (" (black and white, like its training images)" if black_and_white else ""))
         elif source == "Draw":
             st.info("Draw on the black square; the drawing is encoded when you lift the pen.")
 
 
 @st.cache_data(max_entries=64, show_spinner="Estimating the bound for k = 1 … 1000…")
 def _bound_ladder(path: str, modified: float, dataset: str, index: int) -> dict[int, tuple[float, float]]:
-    ex_model = common.load_model(path).model
-    return explore.bound_ladder(ex_model, common.dataset(dataset, "test").images[index].float())
+    return explore.bound_ladder(common.load_model(path).model, common.dataset(dataset, "test").images[index].float())
 
 
 @st.fragment
@@ -385,8 +384,8 @@ def elbo_gap_tab(ex: Explorer) -> None:
     means, stds = [ladder[k][0] for k in ks], [ladder[k][1] for k in ks]
     figure = go.Figure(go.Scatter(x=ks, y=means, mode="lines+markers", name="bound on log p(x)",
                                   error_y={"type": "data", "array": stds, "visible": True}))
-    figure.add_annotation(x=0, y=(means[0] + means[-1]) / 2, xref="x", text="rise to k = 1000 ≤ the gap, KL(q(z|x) ‖ p(z|x))",
-                          showarrow=False, xanchor="left")
+    figure.add_annotation(x=0, y=(means[0] + means[-1]) / 2, xref="x", showarrow=False, xanchor="left",
+                          text=f"rise to k = {ks[-1]} ≤ the gap, KL(q(z|x) ‖ p(z|x))")
     figure.add_shape(type="line", x0=1, x1=1, y0=means[0], y1=means[-1], line={"dash": "dot"})
     figure.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis_type="log",
                          xaxis_title="importance samples k (k = 1 is the ELBO)", yaxis_title="nats")

@@ -4,6 +4,7 @@ page links a finished run to the page that can show it. A page that shows a capa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from genlab.models import AUTOREGRESSIVE, GENERATOR, ITERATIVE, LATENT, ModelKind
 
@@ -15,6 +16,12 @@ class PageInfo:
     icon: str
     line: str  # one line for the home page
     shows: str | None = None  # the capability whose models this page explores
+
+    @property
+    def url_path(self) -> str:
+        """The page's address under the app's root, as st.navigation derives it ("views/1_VAE_explorer.py" ->
+        "VAE_explorer"; the default page is the root itself)."""
+        return "" if self is HOME else Path(self.file).stem.split("_", 1)[-1]
 
 
 HOME = PageInfo("views/home.py", "Home", "🧪", "What each page does, which models and datasets are ready.")

@@ -5,7 +5,7 @@ after the tree and get their own branch.
 from __future__ import annotations
 
 from genlab.models import SAMPLES, ModelKind
-from genlab.ui.pages import explorer_for
+from genlab.ui.pages import PAGES, explorer_for
 
 BRANCHES = [  # (the start of a kind's family, the branch's words)
     ("explicit density, tractable", "Tractable:\nexact log p(x)"),
@@ -14,7 +14,8 @@ BRANCHES = [  # (the start of a kind's family, the branch's words)
     ("diffusion and flows", "Diffusion and flows:\nnoise to image in many steps"),
 ]
 
-MIXTURE_URL = "GAN_playground?gp_view=Explicit+vs+implicit+density"
+PLAYGROUND = next(page for page in PAGES if page.file == "views/6_GAN_playground.py")
+MIXTURE_URL = f"{PLAYGROUND.url_path}?gp_view=Explicit+vs+implicit+density"  # the playground's mixture view
 
 
 def quoted(text: str) -> str:
@@ -24,7 +25,7 @@ def quoted(text: str) -> str:
 def page_url(kind: ModelKind) -> str | None:
     """The address of the page that explores this kind, relative to the app's root."""
     page = explorer_for(kind)
-    return page.file.removeprefix("views/").removesuffix(".py").split("_", 1)[1] if page else None
+    return page.url_path if page else None
 
 
 def taxonomy_dot(kinds: list[ModelKind]) -> str:
