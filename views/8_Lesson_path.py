@@ -2,10 +2,12 @@
 link to it; the step's link opens its page with the tab and settings it needs."""
 import streamlit as st
 
+from genlab.ui.common import forget_models_from_urls
 from genlab.ui.lesson_path import STEPS
 from genlab.ui.pages import PAGES
 
 st.title("Lesson path")
+forget_models_from_urls()
 st.write("The course in the order it is taught. Each step opens a page with the settings it needs. Ask the "
          "question first and let the class predict; then open the page and try it.")
 st.caption("On a projector, add ?present=1 to the address: large type, the pages listed at the top, the sidebar "

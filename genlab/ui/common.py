@@ -89,18 +89,26 @@ def checkpoint_picker(capability: str | None, key: str, help: str | None = None,
 
 
 def select_from_url(key: str, found: list[CheckpointInfo]) -> None:
-    """A link such as ?model=digits/nade (the lesson path's) selects that checkpoint once; the parameter then leaves
-    the address bar, so picking another model afterwards is not undone."""
+    """A link such as ?model=digits/nade (the lesson path's) selects that checkpoint when the page opens with it; it
+    stays in the address (removing it would add a step to the browser's history, and Back would land on the link
+    again), but is applied once per value, so picking another model afterwards is not undone."""
     wanted = st.query_params.get("model")
-    if wanted is None:
+    if wanted is None or st.session_state.get(f"{key}_from_url") == wanted:
         return
-    del st.query_params["model"]
+    st.session_state[f"{key}_from_url"] = wanted
     match = next((i for i, c in enumerate(found) if c.path.with_suffix("").as_posix().endswith("/" + wanted)), None)
     if match is not None:
         st.session_state[key] = match
     elif wanted.strip():
         st.info(f"The link asks for the model {inert(wanted)}, which this page cannot show here (not installed, or "
                 "not a model of this page); showing another.")
+
+
+def forget_models_from_urls() -> None:
+    """Let the next ?model= link select its model again (the lesson path calls this: each of its links is a fresh
+    request, even one followed before)."""
+    for key in [k for k in st.session_state if str(k).endswith("_from_url")]:
+        del st.session_state[key]
 
 
 def model_card(checkpoint: LoadedCheckpoint) -> None:

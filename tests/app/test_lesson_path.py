@@ -78,7 +78,11 @@ def test_every_step_opens_its_page_with_its_settings_and_no_error(number):
             [card] = [c.card for c in list_checkpoints(folders=[(checkpoints.SHIPPED_DIR, "shipped")])
                       if c.path.with_suffix("").as_posix().endswith("/" + value)]
             assert shown_model(at).startswith(card["title"]), (number, shown_model(at))
-            assert "model" not in at.query_params  # used once, then out of the address bar
+            picker = next(box for box in at.selectbox if box.label == "Model")
+            other = (picker.index + 1) % len(picker.options)
+            picker.set_value(other).run()  # picking another model afterwards is not undone by the address
+            assert next(box for box in at.selectbox if box.label == "Model").index == other
+            assert at.query_params["model"] == value
         elif key not in TAB_KEYS:
             assert str(widget_value(at, key)) == value, (number, key)
 
