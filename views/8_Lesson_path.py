@@ -18,12 +18,17 @@ def move(by: int) -> None:
     st.session_state.step = min(len(STEPS), max(1, st.session_state.step + by))
 
 
-if "step" not in st.query_params and "step" not in st.session_state and "lesson_step" in st.session_state:
+asked = st.query_params.get("step", "")
+if asked.isdigit() and st.session_state.get("lesson_url_step") != asked:  # a link to a step (?step=N)
+    st.session_state.step = min(len(STEPS), max(1, int(asked)))
+elif "step" not in st.session_state and "lesson_step" in st.session_state:
     st.session_state.step = st.session_state.lesson_step  # back from a step's page (Back drops ?step=): stay
-
-number = st.number_input("Step", 1, len(STEPS), key="step", bind="query-params",
+number = st.number_input("Step", 1, len(STEPS), key="step",
                          help="The step is in the address bar (?step=N): a link to it opens this step.")
 st.session_state.lesson_step = number
+if asked != str(number):
+    st.query_params["step"] = str(number)  # the address names the step shown, for a link or a reload
+st.session_state.lesson_url_step = str(number)
 step = STEPS[number - 1]
 st.header(f"{number}. {step.title}")
 if step.predict:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from genlab.data import DATASETS
 from genlab.playground.data import TOY_DATASETS
-from genlab.playground.gan import OPTIMIZER_TITLES
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,12 @@ class LessonStep:
 PLAYGROUND, HOME = "views/6_GAN_playground.py", "views/home.py"
 AUTOREGRESSIVE, VAE, GAN = "views/3_Autoregressive.py", "views/1_VAE_explorer.py", "views/2_GAN_arithmetic.py"
 DIFFUSION, COMPARE = "views/7_Diffusion.py", "views/5_Compare.py"
-RING, GAUSSIAN = TOY_DATASETS["ring"]().title, TOY_DATASETS["gaussian"]().title  # as the playground shows them
-PLAIN_SGD = OPTIMIZER_TITLES["sgd"]  # the comparison's optimizer, by the label the playground shows
+GAUSSIAN = TOY_DATASETS["gaussian"]().title  # as the playground shows them
 
 STEPS = [
     LessonStep(
         "Generative versus discriminative; a Gaussian mixture", PLAYGROUND,
-        {"gp_view": "Explicit vs implicit density", "gp_dataset": RING},
+        {"gp_view": "Explicit vs implicit density"},  # the ring is the default data (see step 8 on defaults)
         "The GAN playground: a Gaussian mixture's density beside a GAN's samples of the same ring of points (the "
         "GAN starts untrained: press Play in the Playground view for a while, then come back).",
         "A classifier learns p(y | x). What does a generative model learn, and what can it do that a classifier "
@@ -87,8 +85,9 @@ STEPS = [
         missing="The adversarial autoencoder (AAE) is not in genlab yet."),
     LessonStep(
         "The GAN game: optimal D, non-saturating loss, mode collapse", PLAYGROUND,
-        {"gp_view": "Minimax vs non-saturating", "gp_dataset": GAUSSIAN, "gp_d_steps": "3", "gp_speed": "5",
-         "gp_cmp_optimizer": PLAIN_SGD},
+        {"gp_view": "Minimax vs non-saturating", "gp_dataset": GAUSSIAN, "gp_d_steps": "3", "gp_speed": "5"},
+        # plain SGD is the comparison's default: a default value in the link would leave the address at once, an
+        # extra history step that traps the browser's Back on this page
         "The GAN playground: two GANs that differ only in the generator's loss, on one Gaussian, with 3 D steps "
         "per G step, plain SGD and 5 steps per frame. Press Play.",
         "Early on, D rejects every fake with confidence. Which generator loss still gives G a strong gradient?",
