@@ -1,4 +1,5 @@
 """Helpers for the browser tests (import them as `from e2e_helpers import ...`)."""
+import re
 
 
 def wait_for_app(page, timeout_ms: int = 60000) -> None:
@@ -8,3 +9,15 @@ def wait_for_app(page, timeout_ms: int = 60000) -> None:
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
         " || !document.querySelector(\"[data-testid='stStatusWidget']\").innerText.includes('Running')",
         timeout=timeout_ms)
+
+
+def current_step(page, timeout_ms=120_000, above=-1) -> int:
+    """Wait until the progress bar shows a step above `above`; return it."""
+    page.wait_for_function(
+        """(above) => {
+             const bar = document.querySelector("[data-testid='stProgress']");
+             const m = bar && bar.innerText.match(/step ([\\d,]+)/);
+             return m && parseInt(m[1].replace(/,/g, '')) > above;
+           }""", arg=above, timeout=timeout_ms)
+    text = page.locator("[data-testid='stProgress']").inner_text()
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))

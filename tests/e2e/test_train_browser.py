@@ -3,21 +3,9 @@ second browser, is never duplicated, and stops (saving its checkpoint) from the 
 import re
 
 import pytest
-from e2e_helpers import wait_for_app
+from e2e_helpers import current_step, wait_for_app
 
 pytestmark = pytest.mark.e2e
-
-
-def current_step(page, timeout_ms=120_000, above=-1) -> int:
-    """Wait until the progress bar shows a step above `above`; return it."""
-    page.wait_for_function(
-        """(above) => {
-             const bar = document.querySelector("[data-testid='stProgress']");
-             const m = bar && bar.innerText.match(/step ([\\d,]+)/);
-             return m && parseInt(m[1].replace(/,/g, '')) > above;
-           }""", arg=above, timeout=timeout_ms)
-    text = page.locator("[data-testid='stProgress']").inner_text()
-    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
 
 
 def open_train_page(page, url) -> None:
