@@ -20,7 +20,7 @@ import torch
 from genlab.checkpoints import CheckpointError
 from genlab.data import DATASETS, DatasetMissing, load_dataset
 from genlab.device import describe_device, pick_device
-from genlab.models import AUTOREGRESSIVE, CONDITIONAL, KINDS, choices, get_kind
+from genlab.models import AUTOREGRESSIVE, CODES, CONDITIONAL, KINDS, choices, get_kind
 from genlab.models.base import evaluate_model, learning_rate, nats_to_bits_per_dim
 from genlab.models.loading import load_checkpoint
 from genlab.training.run import RunSpec, TrainingRun
@@ -179,7 +179,8 @@ def run_eval(args) -> int:
 def print_agreement(checkpoint, dataset_name: str, test_set, n: int, completions: int, seed: int, device,
                     guidance: float = 0.0) -> None:
     """What the dataset's shipped classifier makes of the model's class-conditional samples and completions."""
-    from genlab.evaluation.class_agreement import completion_agreement, conditional_sample_accuracy
+    from genlab.evaluation.class_agreement import (code_class_agreement, completion_agreement,
+                                                   conditional_sample_accuracy)
     from genlab.evaluation.compare import load_reference
 
     model, kind = checkpoint.model, get_kind(checkpoint.kind)
@@ -193,6 +194,13 @@ def print_agreement(checkpoint, dataset_name: str, test_set, n: int, completions
             print(f"class-conditional samples {how}: the classifier gives the class asked for to "
                   f"{result.accuracy:.1%} of {n} (chance {chance:.0%}); per class "
                   + ", ".join(f"{a:.0%}" for a in result.per_class))
+    if kind.can(CODES):
+        codes = code_class_agreement(model, classifier, n, seed)
+        names = test_set.class_names
+        print(f"the categorical code agrees with the classifier's class for {codes.accuracy:.1%} of {n} samples "
+              "under the best one-to-one matching of code values to classes; code value -> "
+              "class: "
+              + ", ".join(f"{k} -> {names[c] if 0 <= c < len(names) else '?'}" for k, c in enumerate(codes.matching)))
     if kind.can(AUTOREGRESSIVE):
         result = completion_agreement(model, classifier, test_set, completions, seed)
         print(f"completing the bottom half of the first {result.images} test images: the classifier gives the "

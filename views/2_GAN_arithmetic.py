@@ -10,7 +10,8 @@ from genlab.checkpoints import CheckpointError
 from genlab.classroom import TITLE_LIMIT, inert
 from genlab.explore import arithmetic as eqs
 from genlab.images import gif_bytes, grid, png_bytes, to_pil
-from genlab.models import GENERATOR
+from genlab.explore import codes as code_views
+from genlab.models import CODES, CONDITIONAL, GENERATOR, get_kind
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
 from genlab.ui.guide import guide
 
@@ -40,8 +41,16 @@ except CheckpointError as error:
     st.stop()
 model = checkpoint.model  # shared by every session, in eval mode: only read it
 latent_dim = model.latent_dim
+classes = model.config.num_classes if get_kind(checkpoint.kind).can(CONDITIONAL) else 0  # 0: G takes no class
+class_names = checkpoint.card.get("class_names") or [str(k) for k in range(classes)]
+has_codes = get_kind(checkpoint.kind).can(CODES)  # InfoGAN: named codes inside the latent vector
 with picker:
     model_card(checkpoint)
+    label = None
+    if classes:
+        label = st.selectbox("Class", range(classes), key="gan_class", format_func=lambda k: inert(class_names[k]),
+                             help="This generator is told a class: every image on the page is drawn for it, "
+                                  "from the same z. Change it and the gallery keeps its styles in another class.")
 
 
 def pictures(images, scale=SCALE):
@@ -54,6 +63,8 @@ def new_batch():
 
 def replay(equation: eqs.Equation):
     st.session_state.gan_seed = equation.seed
+    if equation.label is not None:
+        st.session_state.gan_class = equation.label
     for key, indices in zip(GROUP_KEYS.values(), equation.groups):
         st.session_state[key] = indices
 
@@ -71,13 +82,18 @@ seed = seed_box.number_input("Gallery seed", 0, eqs.MAX_SEED, step=1, key="gan_s
                              help="The same seed always gives the same gallery, so a demo repeats exactly.")
 button_box.button("New batch", key="gan_new_batch", on_click=new_batch,
                   help="Draw a new random seed, i.e. new noise vectors z ~ N(0, I).")
-latents, gallery = eqs.make_gallery(model, int(seed))  # (24, latent), (24, C, H, W)
+latents, gallery = eqs.make_gallery(model, int(seed), label=label)  # (24, latent), (24, C, H, W)
 st.image(pictures(gallery), caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
-st.caption(f"Each image is G(z) for its own z ~ N(0, I) in {latent_dim} dimensions. The groups below refer "
-           "to these numbers.")
+st.caption(f"Each image is G(z{', y' if classes else ''}) for its own z ~ N(0, I) in {latent_dim} dimensions"
+           + (f" and the class y = {inert(class_names[label])}" if classes else "")
+           + ". The groups below refer to these numbers.")
 
-tab_equation, tab_interpolation, tab_walk, tab_saved = st.tabs(
-    ["Equation", "Interpolation", "Latent walk", "Saved equations"])
+tab_names = ["Equation", "Interpolation", "Latent walk", "Saved equations"]
+tab_equation, tab_interpolation, tab_walk, tab_saved, *extra_tabs = st.tabs(
+    tab_names + (["Same z, another class"] if classes else []) + (["Codes"] if has_codes else []),
+    key="gan_tab", bind="query-params")  # a lesson link can open a tab
+tab_classes = extra_tabs[:1] if classes else []
+tab_codes = extra_tabs[-1:] if has_codes else []
 
 # -- the equation ------------------------------------------------------------------------------------------
 with tab_equation:
@@ -95,7 +111,7 @@ with tab_equation:
                 "several z keeps what the images share and cancels the rest.")
     else:
         try:
-            result = eqs.render_equation(model, latents, groups, seed=int(seed))
+            result = eqs.render_equation(model, latents, groups, seed=int(seed), label=label)
         except eqs.EquationError as error:
             st.error(str(error))
         else:
@@ -122,7 +138,7 @@ with tab_interpolation:
     method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", horizontal=True,
                            help="lerp: a straight line. slerp: along the great circle between the two z.")
     steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", help="Images along the path, ends included.")
-    frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method)  # (steps, C, H, W)
+    frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
     strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
     st.image(strip)
     st.caption("Why slerp: a z drawn from N(0, I) in many dimensions almost always has a length near "
@@ -147,7 +163,7 @@ with tab_walk:
     if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
         st.session_state.gan_walk_direction = st.session_state.get("gan_walk_direction", 0) + 1
     direction = eqs.random_direction(latent_dim, st.session_state.get("gan_walk_direction", 0))
-    walk = eqs.walk_frames(model, latents[walk_start], direction, step)  # (9, C, H, W)
+    walk = eqs.walk_frames(model, latents[walk_start], direction, step, label=label)  # (9, C, H, W)
     st.image(png_bytes(grid(walk, nrow=len(walk), scale=SCALE)))
     st.caption("Four steps back and four forward along one random direction; the middle frame is the start "
                "image. Smooth changes suggest the generator has not just memorised training images (the DCGAN "
@@ -162,17 +178,18 @@ with tab_saved:
     if save_box.button("Save equation", key="gan_save", disabled=not all(groups.values()),
                        help="Keep the current seed and groups in this session."):
         keep(eqs.Equation(name=name.strip() or f"equation {len(st.session_state.get('gan_saved', {})) + 1}",
-                          seed=int(seed), latent_dim=latent_dim, a=groups["A"], b=groups["B"], c=groups["C"]))
+                          seed=int(seed), latent_dim=latent_dim, a=groups["A"], b=groups["B"], c=groups["C"],
+                          label=label))
     saved = st.session_state.get("gan_saved", {})
     if not saved:
         st.caption("No saved equations yet. Build one in the Equation tab, name it and save it.")
     for index, equation in enumerate(saved.values()):
         row = st.columns([3, 1, 1], vertical_alignment="center")
         row[0].markdown(f"**{inert(equation.name)}**: seed {equation.seed}, A {equation.a}, B {equation.b}, "
-                        f"C {equation.c}")
+                        f"C {equation.c}" + ("" if equation.label is None else f", class {equation.label}"))
         row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
-                      disabled=equation.latent_dim != latent_dim,
-                      help="Restore its seed and groups (needs a model with the same latent size).")
+                      disabled=equation.latent_dim != latent_dim or (equation.label is None) != (not classes),
+                      help="Restore its seed, groups and class (needs a model of the same kind and latent size).")
         row[2].download_button("Download", equation.to_json(), equation.file_name, "application/json",
                                key=f"gan_download_{index}", help="A small file with its seed, latent size and image numbers, to replay it later.")
         with st.expander("What the file holds"):
@@ -182,9 +199,58 @@ with tab_saved:
     if upload is not None:
         try:
             uploaded = eqs.Equation.from_json(upload.getvalue())
-            uploaded.check_fits(latent_dim)
+            uploaded.check_fits(latent_dim, classes)
         except eqs.EquationError as error:
             st.error(str(error))
         else:
             st.button(f"Replay “{inert(uploaded.name)}”", key="gan_replay_upload", on_click=lambda: (keep(uploaded),
                                                                                               replay(uploaded)))
+
+# -- same z, another class (a class-conditional generator) ---------------------------------------------------
+for tab in tab_classes:
+    with tab:
+        guide("GAN arithmetic", "Same z, another class")
+        columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(6)),
+                                 key="gan_swap_columns", format_func=lambda i: f"#{i}", max_selections=8,
+                                 help="Each column keeps one gallery image's z; each row asks G for another class.")
+        if not columns:
+            st.info("Pick at least one gallery image.")
+        else:
+            swapped = eqs.class_swap(model, latents[columns], classes)  # (classes * n, C, H, W)
+            st.image(png_bytes(grid(swapped, nrow=len(columns), scale=2)))
+            st.caption("Rows, top to bottom: " + ", ".join(inert(name) for name in class_names) + ". Down a "
+                       "column only the class y changes; what stays (thickness, slant, size, brightness) is what z "
+                       "holds. The label took over the class, so z was free to learn the style.")
+
+# -- InfoGAN's codes ----------------------------------------------------------------------------------------
+for tab in tab_codes:
+    with tab:
+        guide("GAN arithmetic", "Codes")
+        noise_size, categories, continuous = model.code_sizes
+        st.markdown(f"This generator's {latent_dim} inputs are {noise_size} noise values z, a categorical code c₁ "
+                    f"with {categories} values and {continuous} continuous code{'s' if continuous != 1 else ''}. "
+                    "No label was given in training: the codes mean whatever G found easiest to keep readable "
+                    "for Q, its code reader.")
+        columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(8)),
+                                 key="gan_code_columns", format_func=lambda i: f"#{i}", max_selections=12,
+                                 help="Each column keeps one gallery image's noise and continuous codes.")
+        if columns:
+            st.image(png_bytes(grid(code_views.category_grid(model, latents[columns]), nrow=len(columns), scale=2)))
+            st.caption(f"Rows: c₁ = 0 … {categories - 1}, top to bottom. If a row holds one digit whatever the "
+                       "noise, c₁ has taken the class without ever seeing a label.")
+        if not continuous:
+            continue
+        st.subheader("Continuous codes")
+        chosen = st.columns(2)
+        start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image",
+                                    format_func=lambda i: f"#{i}", help="Its noise z is kept; the codes are set here.")
+        category = chosen[1].number_input("c₁", 0, categories - 1, 0, key="gan_code_category",
+                                          help="The categorical code's value for the strips below.")
+        values = [st.slider(f"c{j + 2}", *code_views.TRAVERSAL, 0.0, 0.1, key=f"gan_code_{j}",
+                            help="Training drew it from U(−1, 1); beyond ±1 shows whether its meaning extrapolates.")
+                  for j in range(continuous)]
+        for j in range(continuous):
+            strip = code_views.traversal(model, latents[start], int(category), values, j)  # (9, C, H, W)
+            st.image(png_bytes(grid(strip, nrow=len(strip), scale=SCALE)),
+                     caption=f"c{j + 2} from {code_views.TRAVERSAL[0]:g} to {code_views.TRAVERSAL[1]:g}, the "
+                             "other codes as set above")

@@ -30,11 +30,12 @@ PRESETS = {"Quick demo: 1 minute": 1.0, "Better: 10 minutes": 10.0, "Custom": No
 KIND_CHOICES = {kind.name: kind for kind in kinds_with(SAMPLES)}  # every generative kind, in the course's order
 
 
+# Titles of config fields: a field's own metadata "title" first, else this table, else the field's name.
 TITLES = {"hidden": "Hidden units", "output": "Output distribution", "first_kernel_size": "First layer's kernel size",
           "head_channels": "Output head's channels", "num_classes": "Classes", "label_dropout": "Share shown without "
           "a label", "mixtures": "Mixture components", "latent_dim": "Latent dimensions", "beta": "Beta (KL weight)",
           "loss": "Generator loss", "noise_anneal_steps": "Steps to fade the noise out", "width": "Width (channels)",
-          "time_sampling": "How training picks t", "ema_decay": "Weight averaging (decay)"}  # else from the name
+          "time_sampling": "How training picks t", "ema_decay": "Weight averaging (decay)"}
 
 
 def config_widgets(kind_name: str) -> dict:
@@ -44,7 +45,7 @@ def config_widgets(kind_name: str) -> dict:
         if "help" not in f.metadata:
             continue
         key, default = f"train_cfg_{kind_name}_{f.name}", f.default
-        title = TITLES.get(f.name, f.name.replace("_", " ").capitalize())
+        title = f.metadata.get("title") or TITLES.get(f.name, f.name.replace("_", " ").capitalize())
         if choices(f):
             value = st.selectbox(title, choices(f), key=key, help=f.metadata["help"],
                                  index=choices(f).index(default))

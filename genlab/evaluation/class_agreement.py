@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.data import ImageDataset
+from genlab.models import AUTOREGRESSIVE, kind_of
 from genlab.models.autoregressive.sampling import fast_sample, guess_labels, hide_mask
 
 
@@ -37,7 +38,8 @@ class ConditionalAccuracy:
 def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed: int = 0, batch: int = 100,
                                 temperature: float = 1.0, guidance: float = 0.0) -> ConditionalAccuracy:
     """Draw n samples, the classes asked for in turn (0, 1, ..., 9, 0, ...), and score them with the classifier
-    (guidance: the classifier-free guidance weight of the sampler, 0 for the model's own p(x | y))."""
+    (guidance: the classifier-free guidance weight of an autoregressive sampler, 0 for the model's own p(x | y);
+    temperature and guidance apply to pixel-by-pixel samplers only)."""
     classes = model.config.num_classes
     if not classes:
         raise ValueError("this model is not class-conditional: it cannot be asked for a class")
@@ -46,9 +48,12 @@ def conditional_sample_accuracy(model, classifier: torch.nn.Module, n: int, seed
     predicted = []
     for start in range(0, n, batch):
         labels = asked[start:start + batch]
-        images = fast_sample(model, len(labels), label=labels, generator=generator, temperature=temperature,
-                             guidance=guidance)
-        predicted.append(predict(classifier, images.images.float().cpu()))
+        if kind_of(model).can(AUTOREGRESSIVE):  # pixel by pixel, reusing work between pixels
+            images = fast_sample(model, len(labels), label=labels, generator=generator, temperature=temperature,
+                                 guidance=guidance).images
+        else:  # a sampler that takes a class (a conditional GAN)
+            images = model.sample(len(labels), generator, label=labels)
+        predicted.append(predict(classifier, images.float().cpu()))
     hit = torch.cat(predicted) == asked  # (n,)
     per_class = [hit[asked == k].float().mean().item() for k in range(classes)]
     return ConditionalAccuracy(hit.float().mean().item(), per_class, n)
@@ -83,3 +88,35 @@ def completion_agreement(model, classifier: torch.nn.Module, test: ImageDataset,
     bare = model.quantize(images) * known  # what the model was given, the rest black
     rate = lambda x: (predict(classifier, x) == labels).float().mean().item()  # noqa: E731
     return CompletionAgreement(rate(torch.cat(completed)), rate(bare), rate(model.quantize(images)), len(images))
+
+
+@dataclass
+class CodeAgreement:
+    accuracy: float  # share of samples whose categorical code, matched to a class, is the classifier's class
+    matching: list[int]  # matching[k]: the class the code value k stands for (best one-to-one matching)
+    samples: int
+
+
+@torch.inference_mode()
+def code_class_agreement(model, classifier: torch.nn.Module, n: int, seed: int = 0, batch: int = 500
+                         ) -> CodeAgreement:
+    """Does an unsupervised categorical code (InfoGAN's c_1) take the classes? Draw n samples with the code's
+    values in turn, classify them, and match code values to classes one to one so that most samples agree
+    (the Hungarian algorithm on the confusion counts, scipy's linear_sum_assignment)."""
+    from scipy.optimize import linear_sum_assignment
+
+    _, categories, _ = model.code_sizes
+    asked = torch.arange(n) % categories  # (n,)
+    latents = model.random_latents(n, seed)  # (n, latent)
+    for k in range(categories):
+        latents[asked == k] = model.with_codes(latents[asked == k], category=k)
+    images = torch.cat([model.decode(chunk).float().cpu() for chunk in latents.split(batch)])  # (n, C, H, W)
+    predicted = predict(classifier, images)  # (n,)
+    classes = int(max(predicted.max().item() + 1, categories))
+    counts = torch.zeros(categories, classes, dtype=torch.long)  # counts[code value, class]
+    counts.index_put_((asked, predicted), torch.ones(n, dtype=torch.long), accumulate=True)
+    rows, columns = linear_sum_assignment(counts.numpy(), maximize=True)
+    matching = [-1] * categories
+    for row, column in zip(rows, columns):
+        matching[row] = int(column)
+    return CodeAgreement(counts[rows, columns].sum().item() / n, matching, n)

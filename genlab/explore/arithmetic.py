@@ -31,16 +31,26 @@ class EquationError(ValueError):
 
 # -- galleries and decoding -------------------------------------------------------------------------------
 @torch.inference_mode()
-def decode(model: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """Latent vectors (N, latent) -> images (N, C, H, W) in [0, 1] on the CPU. The model must be in eval mode
-    (batch norm with running statistics), so each image depends only on its own z."""
-    return model.decode(z).float().cpu()
+def decode(model: torch.nn.Module, z: torch.Tensor, label: int | None = None) -> torch.Tensor:
+    """Latent vectors (N, latent) -> images (N, C, H, W) in [0, 1] on the CPU; label: the class every image is
+    drawn for (a class-conditional generator), else None. The model must be in eval mode (batch norm with running
+    statistics), so each image depends only on its own z."""
+    images = model.decode(z) if label is None else model.decode(z, label)
+    return images.float().cpu()
 
 
-def make_gallery(model: torch.nn.Module, seed: int, n: int = GALLERY_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+def make_gallery(model: torch.nn.Module, seed: int, n: int = GALLERY_SIZE, label: int | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The gallery for `seed`: latents (n, latent) and their images (n, C, H, W)."""
     z = model.random_latents(n, seed)  # the model's own prior, exactly as model.sample(n, seed) draws it
-    return z, decode(model, z)
+    return z, decode(model, z, label)
+
+
+def class_swap(model: torch.nn.Module, z: torch.Tensor, classes: int) -> torch.Tensor:
+    """Every z (n, latent) drawn as every class: (classes * n, C, H, W), a row per class. With a conditional G the
+    class changes along a column and what z holds (the style: slant, width, thickness) stays."""
+    rows = [decode(model, z, k) for k in range(classes)]  # classes x (n, C, H, W)
+    return torch.cat(rows)
 
 
 # -- the equation ----------------------------------------------------------------------------------------
@@ -86,18 +96,18 @@ class EquationImages:
 
 
 def render_equation(model: torch.nn.Module, latents: torch.Tensor, groups, variations: int = 8,
-                    seed: int = 0) -> EquationImages:
-    """Decode the three group means, the answer and its variations in one batch."""
+                    seed: int = 0, label: int | None = None) -> EquationImages:
+    """Decode the three group means, the answer and its variations in one batch (all of class `label`, if any)."""
     eq = equation_latents(latents, groups, variations, seed=seed)
-    images = decode(model, torch.cat([eq.group_means, eq.result[None], eq.variations]))  # (3 + 1 + k, C, H, W)
+    images = decode(model, torch.cat([eq.group_means, eq.result[None], eq.variations]), label)  # (3 + 1 + k, C, H, W)
     return EquationImages(group_means=images[:3], result=images[3], variations=images[4:])
 
 
 # -- interpolation and walks -----------------------------------------------------------------------------
 def interpolation_frames(model: torch.nn.Module, z_from: torch.Tensor, z_to: torch.Tensor, steps: int,
-                         method: str = "slerp") -> torch.Tensor:
+                         method: str = "slerp", label: int | None = None) -> torch.Tensor:
     """Images along the path from z_from to z_to (lerp: straight line; slerp: great circle): (steps, C, H, W)."""
-    return decode(model, interpolate(z_from, z_to, steps, method))
+    return decode(model, interpolate(z_from, z_to, steps, method), label)
 
 
 def random_direction(latent_dim: int, seed: int) -> torch.Tensor:
@@ -114,20 +124,22 @@ def walk_latents(start: torch.Tensor, direction: torch.Tensor, step: float, step
 
 
 def walk_frames(model: torch.nn.Module, start: torch.Tensor, direction: torch.Tensor, step: float,
-                steps_each_side: int = 4) -> torch.Tensor:
-    return decode(model, walk_latents(start, direction, step, steps_each_side))
+                steps_each_side: int = 4, label: int | None = None) -> torch.Tensor:
+    return decode(model, walk_latents(start, direction, step, steps_each_side), label)
 
 
 # -- saved equations ---------------------------------------------------------------------------------------
 @dataclass
 class Equation:
-    """What replays an equation: the gallery seed, the model's latent size, the three groups, a name."""
+    """What replays an equation: the gallery seed, the model's latent size, the three groups, a name, and for a
+    class-conditional generator the class the gallery was drawn for (None otherwise)."""
     name: str
     seed: int
     latent_dim: int
     a: list[int]
     b: list[int]
     c: list[int]
+    label: int | None = None
 
     @property
     def groups(self) -> list[list[int]]:
@@ -170,14 +182,25 @@ class Equation:
                 raise EquationError(f"Group {group} must be a list of whole numbers (gallery indices).")
             groups.append(list(dict.fromkeys(indices)))  # drop repeats, keep the order
         a, b, c = check_groups(groups)
+        label = values.get("label")
+        if label is not None and (not _is_int(label) or not 0 <= label < 1000):
+            raise EquationError("The equation's label must be a class number (0, 1, 2, ...) or null.")
         return cls(name=name.strip() or "equation", seed=values["seed"], latent_dim=values["latent_dim"],
-                   a=a, b=b, c=c)
+                   a=a, b=b, c=c, label=label)
 
-    def check_fits(self, latent_dim: int) -> None:
-        """EquationError unless the equation was made for a model with this latent size."""
+    def check_fits(self, latent_dim: int, classes: int = 0) -> None:
+        """EquationError unless the equation was made for a model with this latent size (and, with a class, a
+        class-conditional model that knows it; classes: the model's number of classes, 0 if unconditional)."""
         if self.latent_dim != latent_dim:
             raise EquationError(f"This equation was made for a model with a {self.latent_dim}-dimensional latent "
                                 f"space, but the chosen model has {latent_dim}; pick a model of that size.")
+        if self.label is None and classes:
+            raise EquationError("This equation was made for a generator without classes; pick one of those.")
+        if self.label is not None and not classes:
+            raise EquationError("This equation was made for a class-conditional generator; pick one of those.")
+        if self.label is not None and self.label >= classes:
+            raise EquationError(f"This equation asks for class {self.label}, but the chosen model knows only "
+                                f"{classes} classes.")
 
 
 def _is_int(value) -> bool:

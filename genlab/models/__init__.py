@@ -24,12 +24,14 @@ CONDITIONAL = "conditional"  # can take a class label (a checkpoint trained with
 TRANSLATOR = "translator"  # translate(x, domain): an image from one domain into another
 ITERATIVE = "iterative"  # a sampler with a step count: sample(n, seed, steps=...)
 FEATURES = "features"  # features(x): the domain classifier behind FID, KID, precision and recall
-CAPABILITIES = (SAMPLES, LATENT, GENERATOR, AUTOREGRESSIVE, CONDITIONAL, TRANSLATOR, ITERATIVE, FEATURES)
+CODES = "codes"  # GENERATOR latents with named parts: code_sizes, with_codes, read_codes (InfoGAN's c)
+CAPABILITIES = (SAMPLES, LATENT, GENERATOR, AUTOREGRESSIVE, CONDITIONAL, TRANSLATOR, ITERATIVE, FEATURES, CODES)
 NEEDS = {  # "this page needs ...": what a model with the capability is, in words
     SAMPLES: "a generative model", LATENT: "a model with an encoder and a decoder (a latent code)",
     GENERATOR: "a generator of images from latent vectors", AUTOREGRESSIVE: "an autoregressive model",
     CONDITIONAL: "a class-conditional model", TRANSLATOR: "an image-to-image translator",
     ITERATIVE: "a model with an iterative sampler", FEATURES: "a metrics classifier",
+    CODES: "a generator with interpretable codes",
 }
 
 # -- what a likelihood is --------------------------------------------------------------------------------
@@ -110,6 +112,14 @@ def kinds_with(*capabilities: str) -> list[ModelKind]:
 
 def kind_names_with(*capabilities: str) -> set[str]:
     return {k.name for k in kinds_with(*capabilities)}
+
+
+def kind_of(model: nn.Module) -> ModelKind:
+    """The registered kind a model object belongs to (its exact class)."""
+    for kind in KINDS.values():
+        if type(model) is kind.model_cls:
+            return kind
+    raise ValueError(f"{type(model).__name__} is not a registered model kind")
 
 
 def get_kind(name: str) -> ModelKind:

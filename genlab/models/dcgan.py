@@ -73,25 +73,15 @@ class DCGAN(Model):
     def __init__(self, config: DCGANConfig):
         super().__init__()
         self.config = c = config
-        side = c.image_size // 4  # 7 for 28x28 images
-        self.generator = nn.Sequential(  # input z as (N, latent, 1, 1)
-            nn.ConvTranspose2d(c.latent_dim, 2 * c.width, side, bias=False),  # (N, 2w, 7, 7): project
-            nn.BatchNorm2d(2 * c.width), nn.ReLU(),
-            nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1, bias=False),  # (N, w, 14, 14)
-            nn.BatchNorm2d(c.width), nn.ReLU(),
-            nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28)
-            nn.Tanh(),  # pixels in [-1, 1]
-        )
+        self.generator = generator_net(c, c.latent_dim)  # input z as (N, latent, 1, 1)
         self.discriminator = nn.Sequential(  # input images in [-1, 1], (N, C, 28, 28)
-            nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, w, 14, 14)
-            nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1, bias=False),  # (N, 2w, 7, 7)
-            nn.BatchNorm2d(2 * c.width), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * c.width, 1, side),  # (N, 1, 1, 1): one logit per image
+            *discriminator_trunk(c),  # (N, 2w, 7, 7)
+            nn.Conv2d(2 * c.width, 1, c.image_size // 4),  # (N, 1, 1, 1): one logit per image
             nn.Flatten(0),  # (N,)
         )
         # Optimisation steps taken so far; anneals the instance noise and survives a checkpoint round trip.
         self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
-        self.apply(_dcgan_init)
+        self.apply(dcgan_init)
 
     # -- the model ---------------------------------------------------------------------------------------
     def random_latents(self, n: int, generator: int | torch.Generator | None = None) -> torch.Tensor:
@@ -103,10 +93,14 @@ class DCGAN(Model):
         statistics, so an image does not depend on the others in the batch (a batch of one works)."""
         device = next(self.parameters()).device
         z = z.to(device=device, dtype=torch.float32)
-        return (self.generator(z[:, :, None, None]) + 1) / 2  # (N, C, H, W)
+        return (self.generate(z) + 1) / 2  # (N, C, H, W)
 
-    def discriminate(self, images: torch.Tensor) -> torch.Tensor:
-        """Images in [-1, 1] (N, C, H, W) -> logits (N,); D(x) = sigmoid(logit) is P(real)."""
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (N, latent) -> G(z) (N, C, H, W) in [-1, 1]. y: the batch's labels, unused by an unconditional G."""
+        return self.generator(z[:, :, None, None])
+
+    def discriminate(self, images: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] (N, C, H, W) -> logits (N,); D(x) = sigmoid(logit) is P(real). y: unused here."""
         return self.discriminator(images)
 
     def noise_std(self) -> float:
@@ -144,12 +138,12 @@ class DCGAN(Model):
         """One discriminator step, then one generator step, on the same fake batch."""
         real = x * 2 - 1  # (B, C, H, W) in [-1, 1], the range of G's tanh
         z = torch.randn(len(x), self.config.latent_dim, device=x.device)  # (B, latent)
-        fake = self.generator(z[:, :, None, None])  # (B, C, H, W)
+        fake = self.generate(z, y)  # (B, C, H, W)
         std = self.noise_std()
 
         # D: maximise log D(x) + log(1 - D(G(z))), i.e. minimise binary cross-entropy on real=1, fake=0.
-        real_logits = self.discriminate(self.add_instance_noise(real, std))  # (B,)
-        fake_logits = self.discriminate(self.add_instance_noise(fake.detach(), std))  # (B,) no gradient to G
+        real_logits = self.discriminate(self.add_instance_noise(real, std), y)  # (B,)
+        fake_logits = self.discriminate(self.add_instance_noise(fake.detach(), std), y)  # (B,) no grad to G
         loss_d = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
         optimizers["discriminator"].zero_grad(set_to_none=True)
         loss_d.backward()
@@ -158,7 +152,7 @@ class DCGAN(Model):
         # G: fool the freshly updated D. D's weights are frozen here, so no gradient is computed for them.
         self.discriminator.requires_grad_(False)
         try:
-            loss_g = self.generator_loss(self.discriminate(self.add_instance_noise(fake, std)))
+            loss_g = self.generator_loss(self.discriminate(self.add_instance_noise(fake, std), y))
             optimizers["generator"].zero_grad(set_to_none=True)
             loss_g.backward()
             optimizers["generator"].step()
@@ -181,7 +175,27 @@ class DCGAN(Model):
             self.generator.train(was_training)
 
 
-def _dcgan_init(module: nn.Module) -> None:
+def generator_net(c: DCGANConfig, in_channels: int) -> nn.Sequential:
+    """G's layers: (N, in_channels, 1, 1) -> (N, C, H, W) in [-1, 1]."""
+    side = c.image_size // 4  # 7 for 28x28 images
+    return nn.Sequential(
+        nn.ConvTranspose2d(in_channels, 2 * c.width, side, bias=False),  # (N, 2w, 7, 7): project
+        nn.BatchNorm2d(2 * c.width), nn.ReLU(),
+        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1, bias=False),  # (N, w, 14, 14)
+        nn.BatchNorm2d(c.width), nn.ReLU(),
+        nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28)
+        nn.Tanh(),  # pixels in [-1, 1]
+    )
+
+
+def discriminator_trunk(c: DCGANConfig) -> list[nn.Module]:
+    """D's convolutional layers: images (N, C, 28, 28) in [-1, 1] -> features (N, 2w, 7, 7)."""
+    return [nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, w, 14, 14)
+            nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1, bias=False),  # (N, 2w, 7, 7)
+            nn.BatchNorm2d(2 * c.width), nn.LeakyReLU(0.2)]
+
+
+def dcgan_init(module: nn.Module) -> None:
     """The DCGAN paper's initialisation: weights from N(0, 0.02); batch norm scales from N(1, 0.02)."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)

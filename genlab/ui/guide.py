@@ -60,6 +60,16 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "A notebook of equations you saved, to replay with the same seed and groups.",
         "Save an equation, draw a new batch, then replay it.",
         "The same seed gives the same gallery, so an equation replays exactly."),
+    ("GAN arithmetic", "Codes"): (
+        "Knobs on the generator's input that nobody labelled: InfoGAN rewarded G for keeping them readable.",
+        "Read a row of the grid, then move one continuous code's slider and watch its strip.",
+        "A row that holds one digit means c₁ found the class on its own; a strip that only tilts or thickens "
+        "the digit means that code found a style factor."),
+    ("GAN arithmetic", "Same z, another class"): (
+        "One handwriting asked to write every digit: the same noise z, drawn with each class label.",
+        "Pick a few gallery images and read down a column, then change the class above the gallery.",
+        "The class changes down a column while thickness, slant and size stay: the label carries the class, so z "
+        "is left with the style."),
     ("Autoregressive", "Complete"): (
         "Finishing a sentence one word at a time, but with pixels in reading order.",
         "Hide the bottom half of a test image and ask for several completions.",

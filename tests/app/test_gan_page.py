@@ -8,7 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from genlab import checkpoints
 from genlab.checkpoints import save_checkpoint
+from genlab.models.conditional_gan import ConditionalGAN, ConditionalGANConfig
 from genlab.models.dcgan import DCGAN, DCGANConfig
+from genlab.models.infogan import InfoGAN, InfoGANConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "2_GAN_arithmetic.py")
@@ -117,3 +119,74 @@ def test_works_from_the_shipped_checkpoints():
     assert all("(shipped)" in option for option in at.selectbox(key="gan_model").options)
     build_equation(at)
     assert "result" in captions(at)
+
+
+@pytest.fixture
+def tiny_conditional_gan(tmp_path, monkeypatch, user_checkpoint_dir):
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    model = ConditionalGAN(ConditionalGANConfig.tiny(num_classes=3)).eval()
+    save_checkpoint(user_checkpoint_dir / "cgan.safetensors", model, "conditional-gan",
+                    {"dataset": "shapes", "title": "tiny conditional GAN", "class_names": ["ring", "square", "bar"]})
+
+
+def gallery_urls(at):
+    return [image.url for image in at.image[0].proto.imgs]  # media addresses: a hash of each picture
+
+
+def test_a_conditional_generator_takes_a_class_and_swaps_it_under_the_same_z(tiny_conditional_gan):
+    at = open_page()
+    assert at.selectbox(key="gan_class").options == ["ring", "square", "bar"]
+    before = gallery_urls(at)
+    at.selectbox(key="gan_class").set_value(2).run()
+    assert not at.exception, at.exception
+    assert "class y = bar" in " ".join(c.value for c in at.caption)
+    assert gallery_urls(at) != before  # the same z drawn for another class
+    assert "Rows, top to bottom: ring, square, bar" in " ".join(c.value for c in at.caption)
+    build_equation(at)  # arithmetic within the class
+    assert "result" in captions(at)
+    at.text_input(key="gan_eq_name").set_value("bars")
+    at.button(key="gan_save").click().run()
+    saved = json.loads(next(c.value for c in at.code if c.language == "json"))
+    assert saved["label"] == 2
+
+    fresh = open_page()
+    fresh.file_uploader(key="gan_upload").set_value(("eq.json", json.dumps(saved).encode(), "application/json"))
+    fresh.run()
+    fresh.button(key="gan_replay_upload").click().run()
+    assert not fresh.exception, fresh.exception
+    assert fresh.selectbox(key="gan_class").value == 2  # the class comes back with the seed and groups
+    unconditional = {**saved, "label": None}
+    fresh.file_uploader(key="gan_upload").set_value(("eq.json", json.dumps(unconditional).encode(),
+                                                     "application/json")).run()
+    assert "without classes" in fresh.error[0].value
+
+
+@pytest.fixture
+def tiny_infogan(tmp_path, monkeypatch, user_checkpoint_dir):
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    save_checkpoint(user_checkpoint_dir / "infogan.safetensors", InfoGAN(InfoGANConfig.tiny(continuous=2)).eval(),
+                    "infogan", {"dataset": "shapes", "title": "tiny InfoGAN"})
+
+
+def test_an_infogan_shows_its_codes_grid_and_a_strip_per_continuous_code(tiny_infogan):
+    at = open_page()
+    assert at.get("selectbox")  # no class box: InfoGAN is told no label
+    assert not [box for box in at.selectbox if box.key == "gan_class"]
+    assert "3 values and 2 continuous codes" in " ".join(m.value for m in at.markdown)
+    strips = [c for c in captions(at) if c.startswith("c") and "from -2 to 2" in c]
+    assert len(strips) == 2
+    at.slider(key="gan_code_0").set_value(1.5)
+    at.number_input(key="gan_code_category").set_value(2).run()
+    assert not at.exception, at.exception
+    build_equation(at)  # arithmetic works on the whole latent vector
+    assert "result" in captions(at)
+
+
+def test_a_tab_in_the_address_that_this_model_lacks_opens_the_first_tab(tiny_gan):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["gan_tab"] = "Codes"  # a link made for an InfoGAN, opened with a DCGAN
+    at.run()
+    assert not at.exception, at.exception
+    assert [tab.label for tab in at.tabs][:4] == ["Equation", "Interpolation", "Latent walk", "Saved equations"]

@@ -41,3 +41,28 @@ def test_build_an_equation_and_see_the_result(app_server, page):
     result.first.wait_for(timeout=30_000)
     page.wait_for_function("(img) => img.complete && img.naturalWidth >= 28", arg=result.first.element_handle())
     assert page.get_by_text("variation 8", exact=True).count() == 1
+
+
+CONDITIONAL = SHIPPED.parents[1] / "digits" / "conditional-gan.safetensors"
+
+
+def first_gallery_image(page) -> str:
+    image = page.locator("[data-testid='stImage'] img, [data-testid='stImageContainer'] img").first
+    image.wait_for(timeout=60_000)
+    return image.get_attribute("src")
+
+
+@pytest.mark.skipif(not CONDITIONAL.exists(), reason="the shipped conditional GAN is not there")
+def test_ask_the_conditional_gan_for_a_class_and_see_the_gallery_change(app_server, page):
+    page.goto(f"{app_server}/GAN_arithmetic?model=digits/conditional-gan", timeout=180_000)
+    page.locator(".st-key-gan_class input").wait_for(timeout=180_000)
+    wait_for_app(page)
+    page.get_by_text("class y = 0").first.wait_for(timeout=60_000)
+    before = first_gallery_image(page)
+    box = page.locator(".st-key-gan_class input")
+    box.click()
+    box.fill("7")
+    page.get_by_role("option", name="7", exact=True).click()
+    page.get_by_text("class y = 7").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert first_gallery_image(page) != before  # the same z, drawn as a 7
