@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--epochs", type=float, default=None, help="passes over the training split")
     train.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
     train.add_argument("--steps", type=int, default=None, help="stop after this many optimisation steps")
-    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--batch-size", type=int, default=None, help="images per step (default: the model's own)")
     train.add_argument("--lr", type=float, default=None,
                        help="learning rate (default: the model's; with --resume, the checkpoint's)")
     train.add_argument("--seed", type=int, default=0)
@@ -130,8 +130,9 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
                                  channels=values.get("image_channels"))
         print(f"{args.images_folder}: {folder.report.summary()}")
         args.dataset = folder.dataset_name
+    batch_size = args.batch_size or get_kind(args.kind).default_batch_size
     spec = RunSpec(kind=args.kind, dataset=args.dataset, config=values, epochs=args.epochs, minutes=args.minutes,
-                   steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume_from=args.resume,
+                   steps=args.steps, batch_size=batch_size, lr=args.lr, seed=args.seed, resume_from=args.resume,
                    title=args.title, half=args.half, weights_only=args.weights_only)
     bar = ProgressBar()
     run = TrainingRun(spec, args.out, device, command="python -m genlab " + shlex.join(argv), callbacks=[bar.update])

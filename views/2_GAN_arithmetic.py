@@ -27,7 +27,10 @@ with intro:
         "whose density cannot be evaluated.\n"
         "- A **DCGAN** is all-convolutional; its latent space is smooth enough for **vector arithmetic**: average "
         "the z of a few images that share a concept, then decode **mean(A) − mean(B) + mean(C)** "
-        "(the DCGAN paper's *smiling woman − neutral woman + neutral man*)."
+        "(the DCGAN paper's *smiling woman − neutral woman + neutral man*).\n"
+        "- The list also holds a **conditional GAN** (told the class: a class box appears, and a tab that keeps z "
+        "while the class changes), **InfoGAN** (codes that found meanings without labels: a Codes tab) and a "
+        "**progressive GAN** (grown from 7x7 to 28x28 pixels while it trained)."
     )
 with picker:
     info = checkpoint_picker(GENERATOR, key="gan_model")

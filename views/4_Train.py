@@ -65,7 +65,8 @@ def config_widgets(kind_name: str) -> dict:
 def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: str) -> dict:
     preset = st.radio("Preset", list(PRESETS), key="train_preset", horizontal=True,
                       help="How long to train. A minute is enough for a VAE to draw recognisable clothes on a "
-                           "laptop's CPU; GANs, PixelCNNs and diffusion models need longer runs.")
+                           "laptop's CPU, and a DCGAN rough but recognisable ones; PixelCNNs and diffusion models need "
+                           "longer runs.")
     minutes, epochs = PRESETS[preset], None
     if minutes is None:
         unit = st.radio("Train for", ["minutes", "epochs"], key="train_unit", horizontal=True,
@@ -141,7 +142,8 @@ with settings_col:
             st.caption(inert(DATASETS[dataset].description, 300))
         config = config_widgets(kind_name)
         lr = KIND_CHOICES[kind_name].default_lr
-        run = run_length_widgets(128, lr, f"the model's default ({lr:g})" if lr else "the model's default")
+        run = run_length_widgets(KIND_CHOICES[kind_name].default_batch_size, lr,
+                                 f"the model's default ({lr:g})" if lr else "the model's default")
         if not is_teacher():
             caps = manager.caps
             st.caption(f"Students may start one run at a time, of at most {caps.minutes:g} minutes and "

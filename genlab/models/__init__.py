@@ -56,6 +56,7 @@ class ModelKind:
     loss_labels: dict[str, str] = field(default_factory=dict, hash=False)  # train_step and evaluate keys -> titles
     panels_together: tuple[tuple[str, ...], ...] = ()  # losses drawn on one chart of the Train page
     curve_note: str = ""  # one sentence under the Train page's curves
+    status_keys: tuple[str, ...] = ()  # train_step keys whose latest value the Train page's progress line shows
     sample_batch: int = 500  # images per `sample` call when metrics draw thousands
     slow_sampler: bool = False  # one network pass per pixel: metrics draw fewer samples
     live_grid: int = 64  # images in the Train page's live sample grid (fewer keep a slow sampler's grid fresh)
@@ -75,6 +76,11 @@ class ModelKind:
     def default_lr(self) -> float:
         """The learning rate the model trains with unless told otherwise."""
         return self.model_cls.default_lr
+
+    @property
+    def default_batch_size(self) -> int:
+        """The batch size the model trains with unless told otherwise."""
+        return self.model_cls.default_batch_size
 
     def data_discretisation(self, config: Any) -> str:
         """On which discretisation of the data the likelihood is measured, for this config."""

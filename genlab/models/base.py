@@ -35,6 +35,7 @@ class Model(nn.Module):
     """Base class of genlab's models: the shared optimiser set-up and the default training step."""
 
     default_lr: float = 1e-3  # Adam's step size unless the user gives another
+    default_batch_size: int = 128  # images per step unless the user gives another
     clip_grad_norm: float | None = None  # clip the gradient's norm to this before each step (None: never)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

@@ -182,7 +182,7 @@ PROGAN_KIND = register_kind(ModelKind(
     paper="Karras et al. 2018, Progressive Growing of GANs for Improved Quality, Stability, and Variation",
     capabilities=frozenset({SAMPLES, GENERATOR}),
     loss_labels={**DCGAN_KIND.loss_labels, "resolution": "Resolution (pixels per side)", "alpha": "Fade-in α"},
-    panels_together=(*DCGAN_KIND.panels_together, ("resolution",), ("alpha",)),
+    panels_together=(*DCGAN_KIND.panels_together, ("resolution",), ("alpha",)), status_keys=("resolution", "alpha"),
     curve_note=DCGAN_KIND.curve_note + " The resolution steps 7 → 14 → 28; α rises from 0 to 1 while each new "
                "layer fades in, and the sample grid sharpens with each stage.",
     lesson=10,

@@ -87,6 +87,7 @@ class JobView:
     eta_s: float | None
     loss_steps: list[int]
     losses: dict[str, list[float]]
+    latest: dict[str, float]  # the last step's losses, not averaged
     held_out_steps: list[int]
     held_out: dict[str, list[float]]
     grid_png: bytes | None
@@ -178,7 +179,8 @@ class Job:
                 phase=self.phase, device=self.device, created=self.created, step=self.step,
                 start_step=self.start_step, epoch=self.epoch, progress=self.progress,
                 images_per_s=self.images_per_s, elapsed_s=self.elapsed_s, eta_s=self.eta_s,
-                loss_steps=loss_steps, losses=losses, held_out_steps=list(self.held_out_steps),
+                loss_steps=loss_steps, losses=losses, latest=dict(self.history.latest),
+                held_out_steps=list(self.held_out_steps),
                 held_out={k: list(v) for k, v in self.held_out.items()}, grid_png=self.grid_png,
                 grid_step=self.grid_step, latent=self.latent, error=self.error, checkpoint=self.checkpoint,
                 stopped_by_user=self.stopped_by_user, owner=self.owner, queue_message=queue_message)

@@ -15,8 +15,10 @@ class LossHistory:
         self.values: dict[str, list[float]] = {}
         self._sums: dict[str, float] = {}
         self._count = 0
+        self.latest: dict[str, float] = {}  # the last step's values, not averaged
 
     def add(self, step: int, losses: dict[str, float]) -> None:
+        self.latest = dict(losses)
         for key, value in losses.items():
             self._sums[key] = self._sums.get(key, 0.0) + value
         self._count += 1

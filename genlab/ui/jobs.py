@@ -129,6 +129,15 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
+def progress_text(view: JobView) -> str:
+    """The progress bar's line: how far, how fast, and the kind's status values (a growing GAN's resolution)."""
+    kind = get_kind(view.kind)
+    status = "".join(f" · {kind.loss_labels.get(key, key)} {view.latest[key]:.3g}"
+                     for key in kind.status_keys if key in view.latest)
+    return (f"{view.progress:.0%} · step {view.step:,} · epoch {view.epoch:.2f} · "
+            f"{view.images_per_s:,.0f} images/s · {_duration(view.eta_s)} left · {view.phase}{status}")
+
+
 def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> JobView | None:
     """Everything about one job, read from the manager. Returns the view it showed."""
     view = manager.view(job_id)
@@ -139,9 +148,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     if view.state == "queued":
         st.info(view.queue_message)
     elif view.active:
-        text = (f"{view.progress:.0%} · step {view.step:,} · epoch {view.epoch:.2f} · "
-                f"{view.images_per_s:,.0f} images/s · {_duration(view.eta_s)} left · {view.phase}")
-        st.progress(min(1.0, view.progress), text=text)
+        st.progress(min(1.0, view.progress), text=progress_text(view))
     if view.state == "failed":
         st.error(view.error or "Training failed.")
     stoppable = view.state == "queued" or view.state == "running" and view.phase in ("loading the data", "training")

@@ -11,6 +11,7 @@ from genlab.checkpoints import save_checkpoint
 from genlab.models.conditional_gan import ConditionalGAN, ConditionalGANConfig
 from genlab.models.dcgan import DCGAN, DCGANConfig
 from genlab.models.infogan import InfoGAN, InfoGANConfig
+from genlab.models.progan import ProGAN, ProGANConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "2_GAN_arithmetic.py")
@@ -190,3 +191,23 @@ def test_a_tab_in_the_address_that_this_model_lacks_opens_the_first_tab(tiny_gan
     at.run()
     assert not at.exception, at.exception
     assert [tab.label for tab in at.tabs][:4] == ["Equation", "Interpolation", "Latent walk", "Saved equations"]
+
+
+@pytest.fixture
+def tiny_progan(tmp_path, monkeypatch, user_checkpoint_dir):
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "no-shipped-models")
+    torch.manual_seed(0)
+    model = ProGAN(ProGANConfig.tiny(phase_steps=1))
+    model.steps_done.fill_(3)  # in the fade to 28x28
+    save_checkpoint(user_checkpoint_dir / "progan.safetensors", model.eval(), "progan",
+                    {"dataset": "shapes", "title": "tiny progressive GAN"})
+
+
+def test_a_progressive_gan_works_like_any_generator(tiny_progan):
+    at = open_page()
+    assert [f"#{i}" for i in range(24)] == captions(at)[:24]
+    assert not [box for box in at.selectbox if box.key == "gan_class"]
+    build_equation(at)
+    assert "result" in captions(at)
+    shown = [c.value for c in at.caption] + [m.value for m in at.markdown]
+    assert any("grown to 28x28, fading in (alpha 0.00) after 3 steps" in text for text in shown), shown

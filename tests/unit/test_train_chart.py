@@ -12,7 +12,7 @@ def running_view(job_id: int = 1, steps: int = 50, state: str = "running") -> Jo
     losses = {key: list(300 - np.arange(steps) + rng.normal(0, 3, steps)) for key in ("loss", "recon", "kl")}
     return JobView(id=job_id, kind="vae", dataset="fashion-mnist", title="t", state=state, phase="training",
                    device="cpu", created=0.0, step=steps, start_step=0, epoch=0.1, progress=0.5, images_per_s=1000.0,
-                   elapsed_s=5.0, eta_s=5.0, loss_steps=list(range(1, steps + 1)), losses=losses,
+                   elapsed_s=5.0, eta_s=5.0, loss_steps=list(range(1, steps + 1)), losses=losses, latest={},
                    held_out_steps=[1, steps], held_out={"neg_elbo": [310.0, 260.0]}, grid_png=None, grid_step=0,
                    latent=None, error=None, checkpoint=None, stopped_by_user=False)
 
@@ -48,3 +48,13 @@ def test_a_long_history_is_thinned_to_evenly_spaced_points_that_end_at_the_newes
     x, y = ui_jobs._thin(list(range(1, 1002)), [float(v) for v in range(1, 1002)], most=200)
     assert len(x) <= 200 and x[-1] == 1001 and y[-1] == 1001.0
     assert len(set(np.diff(x))) == 1  # evenly spaced
+
+
+def test_the_progress_line_shows_a_growing_gans_resolution_and_fade_in():
+    from dataclasses import replace
+
+    from genlab.ui.jobs import progress_text
+
+    view = replace(running_view(), kind="progan", latest={"loss_d": 1.2, "resolution": 14.0, "alpha": 0.6125})
+    assert progress_text(view).endswith("training · Resolution (pixels per side) 14 · Fade-in α 0.613")
+    assert progress_text(running_view()).endswith("left · training")  # a VAE has no status values
