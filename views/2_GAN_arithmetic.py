@@ -223,7 +223,9 @@ for tab in tab_classes:
             st.image(png_bytes(grid(swapped, nrow=len(columns), scale=2)))
             st.caption("Rows, top to bottom: " + ", ".join(inert(name) for name in class_names) + ". Down a "
                        "column only the class y changes; what stays (thickness, slant, size, brightness) is what z "
-                       "holds. The label took over the class, so z was free to learn the style.")
+                       "holds. The label took over the class, so z was free to learn the style. A text-to-image GAN "
+                       "(Reed et al. 2016) works the same way with a sentence's embedding in the label's two places: "
+                       "G's input and D's projection.")
 
 # -- InfoGAN's codes ----------------------------------------------------------------------------------------
 for tab in tab_codes:
