@@ -87,9 +87,16 @@ button_box.button("New batch", key="gan_new_batch", on_click=new_batch,
                   help="Draw a new random seed, i.e. new noise vectors z ~ N(0, I).")
 latents, gallery = eqs.make_gallery(model, int(seed), label=label)  # (24, latent), (24, C, H, W)
 st.image(pictures(gallery), caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
-st.caption(f"Each image is G(z{', y' if classes else ''}) for its own z ~ N(0, I) in {latent_dim} dimensions"
-           + (f" and the class y = {inert(class_names[label])}" if classes else "")
-           + ". The groups below refer to these numbers.")
+if has_codes:
+    noise_size, categories, continuous = model.code_sizes
+    st.caption(f"Each image is G(z, c) for its own noise z ~ N(0, I) in {noise_size} dimensions and its own codes c "
+               f"(c₁ one of {categories} values, {continuous} continuous codes in U(−1, 1)): {latent_dim} inputs in "
+               "all. The groups below refer to these numbers.")
+else:
+    st.caption(f"Each image is G(z{', y' if classes else ''}) for its own z ~ N(0, I) in {latent_dim} dimensions"
+               + (f" and the class y = {inert(class_names[label])}" if classes else "")
+               + ". The groups below refer to these numbers.")
+typical = eqs.typical_length(model)  # √latent_dim for Gaussian z
 
 tab_names = ["Equation", "Interpolation", "Latent walk", "Saved equations"]
 tab_equation, tab_interpolation, tab_walk, tab_saved, *extra_tabs = st.tabs(
@@ -144,9 +151,10 @@ with tab_interpolation:
     frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
     strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
     st.image(strip)
-    st.caption("Why slerp: a z drawn from N(0, I) in many dimensions almost always has a length near "
-               f"√{latent_dim} ≈ {latent_dim ** 0.5:.1f}. A straight line between two such z is shorter in the "
-               "middle (about 30% for two independent z), where samples of the prior almost never lie; the great "
+    st.caption("Why slerp: a latent vector drawn from the model's prior in many dimensions almost always has a "
+               f"length near {typical:.1f}" + ("" if has_codes else f" (√{latent_dim} for z ~ N(0, I))") + ". A "
+               "straight line between two such vectors is shorter in the middle (about 30% for two independent "
+               "Gaussian z), where samples of the prior almost never lie; the great "
                "circle keeps a typical length, so every frame stays where the generator was trained (necessary "
                "for a good image, not a guarantee of one).")
     downloads = st.columns(4)
@@ -162,7 +170,7 @@ with tab_walk:
     walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
                                             format_func=lambda i: f"#{i}", help="The walk passes through this image.")
     step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step",
-                                   help=f"Distance in z between frames (a typical z has length ≈ {latent_dim ** 0.5:.0f}).")
+                                   help=f"Distance in z between frames (a typical latent vector has length ≈ {typical:.0f}).")
     if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
         st.session_state.gan_walk_direction = st.session_state.get("gan_walk_direction", 0) + 1
     direction = eqs.random_direction(latent_dim, st.session_state.get("gan_walk_direction", 0))

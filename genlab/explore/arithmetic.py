@@ -46,6 +46,12 @@ def make_gallery(model: torch.nn.Module, seed: int, n: int = GALLERY_SIZE, label
     return z, decode(model, z, label)
 
 
+def typical_length(model: torch.nn.Module, n: int = 1000) -> float:
+    """The median length of the model's own latent vectors: √d for z ~ N(0, I) in d dimensions, about that for
+    InfoGAN's [noise, one-hot, uniform codes]."""
+    return model.random_latents(n, 0).norm(dim=1).median().item()
+
+
 def class_swap(model: torch.nn.Module, z: torch.Tensor, classes: int) -> torch.Tensor:
     """Every z (n, latent) drawn as every class: (classes * n, C, H, W), a row per class. With a conditional G the
     class changes along a column and what z holds (the style: slant, width, thickness) stays."""
