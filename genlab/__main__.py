@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from genlab.checkpoints import CheckpointError
+from genlab.checkpoints import CheckpointError, read_card
 from genlab.data import DATASETS, DatasetMissing, load_dataset
 from genlab.device import describe_device, pick_device
 from genlab.models import AUTOREGRESSIVE, CODES, CONDITIONAL, KINDS, choices, get_kind
@@ -130,7 +130,8 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
                                  channels=values.get("image_channels"))
         print(f"{args.images_folder}: {folder.report.summary()}")
         args.dataset = folder.dataset_name
-    batch_size = args.batch_size or get_kind(args.kind).default_batch_size
+    resumed = read_card(args.resume).get("batch_size") if args.resume else None  # continue as it trained
+    batch_size = args.batch_size or resumed or get_kind(args.kind).default_batch_size
     spec = RunSpec(kind=args.kind, dataset=args.dataset, config=values, epochs=args.epochs, minutes=args.minutes,
                    steps=args.steps, batch_size=batch_size, lr=args.lr, seed=args.seed, resume_from=args.resume,
                    title=args.title, half=args.half, weights_only=args.weights_only)

@@ -45,15 +45,16 @@ except CheckpointError as error:
 model = checkpoint.model  # shared by every session, in eval mode: only read it
 latent_dim = model.latent_dim
 classes = model.config.num_classes if get_kind(checkpoint.kind).can(CONDITIONAL) else 0  # 0: G takes no class
-class_names = checkpoint.card.get("class_names") or [str(k) for k in range(classes)]
+class_names = list(checkpoint.card.get("class_names") or [])[:classes]
+class_names += [str(k) for k in range(len(class_names), classes)]  # a model may know more classes than its data
 has_codes = get_kind(checkpoint.kind).can(CODES)  # InfoGAN: named codes inside the latent vector
 with picker:
     model_card(checkpoint)
     label = None
     if classes:
         label = st.selectbox("Class", range(classes), key="gan_class", format_func=lambda k: inert(class_names[k]),
-                             help="This generator is told a class: every image on the page is drawn for it, "
-                                  "from the same z. Change it and the gallery keeps its styles in another class.")
+                             help="This generator is told a class: the gallery and every tab but 'Same z, another class' "
+                                  "draw it. Change it and the gallery keeps its styles in another class.")
 
 
 def pictures(images, scale=SCALE):
@@ -199,7 +200,8 @@ with tab_saved:
         row[0].markdown(f"**{inert(equation.name)}**: seed {equation.seed}, A {equation.a}, B {equation.b}, "
                         f"C {equation.c}" + ("" if equation.label is None else f", class {equation.label}"))
         row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
-                      disabled=equation.latent_dim != latent_dim or (equation.label is None) != (not classes),
+                      disabled=equation.latent_dim != latent_dim or (equation.label is None) != (not classes)
+                      or (equation.label is not None and equation.label >= classes),
                       help="Restore its seed, groups and class (needs a model of the same kind and latent size).")
         row[2].download_button("Download", equation.to_json(), equation.file_name, "application/json",
                                key=f"gan_download_{index}", help="A small file with its seed, latent size and image numbers, to replay it later.")
@@ -232,8 +234,8 @@ for tab in tab_classes:
             st.caption("Rows, top to bottom: " + ", ".join(inert(name) for name in class_names) + ". Down a "
                        "column only the class y changes; what stays (thickness, slant, size, brightness) is what z "
                        "holds. The label took over the class, so z was free to learn the style. A text-to-image GAN "
-                       "(Reed et al. 2016) works the same way with a sentence's embedding in the label's two places: "
-                       "G's input and D's projection.")
+                       "(Reed et al. 2016) works the same way with a sentence's embedding in the label's place, in G's "
+                       "input and in D.")
 
 # -- InfoGAN's codes ----------------------------------------------------------------------------------------
 for tab in tab_codes:
@@ -256,7 +258,9 @@ for tab in tab_codes:
         st.subheader("Continuous codes")
         chosen = st.columns(2)
         start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image",
-                                    format_func=lambda i: f"#{i}", help="Its noise z is kept; the codes are set here.")
+                                    format_func=lambda i: f"#{i}",
+                                    help="Its noise z is kept; c₁ and the continuous codes are set here, not taken "
+                                         "from the image.")
         category = chosen[1].number_input("c₁", 0, categories - 1, 0, key="gan_code_category",
                                           help="The categorical code's value for the strips below.")
         values = [st.slider(f"c{j + 2}", *code_views.TRAVERSAL, 0.0, 0.1, key=f"gan_code_{j}",

@@ -77,7 +77,11 @@ def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: s
         else:
             epochs = st.number_input("Epochs", 0.1, 200.0, 1.0, step=0.5, key="train_epochs",
                                      help="Passes over the training set; fractions are allowed.")
-    batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], batch_default, key="train_batch",
+    sizes = [16, 32, 64, 128, 256]
+    batch_default = min(sizes, key=lambda b: abs(b - batch_default))  # a checkpoint's batch may be another size
+    if st.session_state.get("train_batch_default") != batch_default:  # another model: its own default batch
+        st.session_state["train_batch_default"] = st.session_state["train_batch"] = batch_default
+    batch = st.select_slider("Batch size", sizes, key="train_batch",
                              help="Images per step: larger batches give smoother but fewer updates per second.")
     rates = sorted({1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3} | ({lr_default} if lr_default else set()))
     lr = st.selectbox("Learning rate", [None, *rates], key="train_lr",

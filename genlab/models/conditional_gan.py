@@ -15,13 +15,14 @@ D(x, y), the projection discriminator: D's features h = phi(x) (the DCGAN's conv
     logit(x, y) = psi(h) + <embed(y), h>,
 
 an unconditional score plus the inner product of h with a learned vector for class y. Miyato & Koyama derive
-this form from the optimal D's log-density ratio, log p(x, y)/q(x, y), when p(y | x) is a softmax over features.
+this form from the optimal D's log-density ratio, log p(x, y)/q(x, y), when the class given the image is a
+softmax over the same features under both the data and the generator.
 Why projection and not ACGAN (Odena et al. 2017, a D that also classifies): ACGAN's classification loss rewards G
 for images that are *easy* to classify, which shrinks the variety within a class; the projection term only asks
 whether (x, y) looks like a real pair.
 
-Text-to-image models (Reed et al. 2016) use the same two places: a sentence embedding takes the one-hot's place
-in G and embed(y)'s place in D's inner product.
+Text-to-image GANs (Reed et al. 2016) condition the same two players on a sentence embedding instead: appended to
+G's input, and joined to D's features (there by concatenation, not a projection).
 """
 from __future__ import annotations
 
@@ -107,8 +108,9 @@ class ConditionalGAN(DCGAN):
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
         if y.min() < 0 or y.max() >= self.config.num_classes:
-            raise ValueError(f"the data's labels go up to {int(y.max())}, but this model knows "
-                             f"{self.config.num_classes} classes: train with --num-classes {int(y.max()) + 1}")
+            raise ValueError(f"the data's labels go up to {int(y.max())}, but this model knows only "
+                             f"{self.config.num_classes} classes: set the number of classes to {int(y.max()) + 1} "
+                             "or more")
         return super().train_step(x, y, optimizers)  # fakes drawn for the real batch's labels
 
     @torch.inference_mode()

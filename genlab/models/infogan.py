@@ -37,6 +37,9 @@ from genlab.models.dcgan import DCGAN, DCGAN_KIND, DCGANConfig, dcgan_init, disc
 
 @dataclass
 class InfoGANConfig(DCGANConfig):
+    latent_dim: int = field(default=64, metadata={
+        "title": "Noise dimensions (z)",
+        "help": "Size of the noise z; the codes c come on top of it, so G's input is z plus the codes."})
     categories: int = field(default=10, metadata={
         "title": "Categorical code's values",
         "help": "Values of the one categorical code c₁ (10 for digits: it often becomes the digit's class)."})
@@ -155,7 +158,12 @@ class InfoGAN(DCGAN):
         """Q's guess of the codes of images (N, C, H, W) in [0, 1]: c_1's probabilities (N, categories) and the
         continuous codes' means (N, continuous)."""
         device = next(self.parameters()).device
-        out = self.q_head(self.discriminator["trunk"](images.to(device) * 2 - 1))  # (N, categories + continuous)
+        was_training = self.training
+        self.eval()  # batch norm with its running statistics: one image at a time works
+        try:
+            out = self.q_head(self.discriminator["trunk"](images.to(device) * 2 - 1))  # (N, categories + continuous)
+        finally:
+            self.train(was_training)
         return out[:, :self.config.categories].softmax(1), out[:, self.config.categories:]
 
     def information_loss(self, h: torch.Tensor, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
@@ -171,15 +179,17 @@ class InfoGAN(DCGAN):
         return cross_entropy + c.continuous_weight * squared, cross_entropy, accuracy
 
     def make_optimizers(self, lr: float | None = None) -> dict[str, torch.optim.Optimizer]:
-        """D and Q share D's trunk and one optimiser (as in the paper's code); G has its own."""
+        """D's optimiser for D alone; G's for G and Q, which both maximise the information bound."""
         lr = lr or self.default_lr
         return {"discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
                 "generator": torch.optim.Adam([*self.generator.parameters(), *self.q_head.parameters()],
                                               lr=lr * self.config.generator_lr_scale, betas=(0.5, 0.999))}
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
-        """One step of D and Q (the GAN loss plus lambda times the information loss on the fakes), then one of G
-        (fool D, and keep the codes readable by Q)."""
+        """One step of D on the GAN loss, then one of G and Q: fool D, and keep the codes readable by Q (lambda
+        times the information loss, through D's frozen features)."""
+        if len(x) < 2:  # an epoch's last batch of one image: batch norm needs two
+            x, y = x.repeat(2, 1, 1, 1), y.repeat(2)
         real = x * 2 - 1  # (B, C, H, W) in [-1, 1]
         latents = self._draw_latents(len(x), None, x.device)  # (B, latent)
         fake = self.generate(latents)  # (B, C, H, W)
@@ -225,7 +235,7 @@ INFOGAN_KIND = register_kind(ModelKind(
     paper="Chen et al. 2016, InfoGAN: Interpretable Representation Learning by Information Maximizing GANs",
     capabilities=frozenset({SAMPLES, GENERATOR, CODES}),
     loss_labels={**DCGAN_KIND.loss_labels, "mi_bits": "I(c₁; image) bound (bits)",
-                 "q_accuracy": "Q reads c₁"},
+                 "q_accuracy": "Q's accuracy on c₁"},
     panels_together=(*DCGAN_KIND.panels_together, ("mi_bits",), ("q_accuracy",)),
     curve_note=DCGAN_KIND.curve_note + " The bound on I(c₁; image) rises towards log₂(values) bits (3.32 for 10) "
                "as G learns to draw c₁ so that Q can read it back.",

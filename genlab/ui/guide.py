@@ -62,13 +62,13 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "The same seed gives the same gallery, so an equation replays exactly."),
     ("GAN arithmetic", "Codes"): (
         "Knobs on the generator's input that nobody labelled: InfoGAN rewarded G for keeping them readable.",
-        "Read a row of the grid, then move one continuous code's slider and watch its strip.",
+        "Read a row of the grid; then watch each continuous code's strip, and set the other codes with the sliders.",
         "A row that holds one digit means c₁ found the class on its own; a strip that only tilts or thickens "
         "the digit means that code found a style factor."),
     ("GAN arithmetic", "Same z, another class"): (
-        "One handwriting asked to write every digit: the same noise z, drawn with each class label.",
+        "One hand asked to draw every class: the same noise z, drawn with each class label.",
         "Pick a few gallery images and read down a column, then change the class above the gallery.",
-        "The class changes down a column while thickness, slant and size stay: the label carries the class, so z "
+        "The class changes down a column while thickness, slant or size stay: the label carries the class, so z "
         "is left with the style."),
     ("Autoregressive", "Complete"): (
         "Finishing a sentence one word at a time, but with pixels in reading order.",

@@ -109,7 +109,8 @@ STEPS = [
         "carries the style. Measured (1,000 samples each): the shipped classifier finds the class asked for in "
         "99.2% of the digits and 92.1% of the Fashion-MNIST samples. Text-to-image models put a sentence's "
         "embedding where the label goes. Then pick the InfoGAN (its Codes tab: the digit found without labels) "
-        "and the Fashion-MNIST progressive GAN in the model list.",
+        "and the Fashion-MNIST progressive GAN in the model list; train a progressive GAN on the Train page to "
+        "watch its resolution and fade-in α on the progress line while the sample grid sharpens.",
     ),
     LessonStep(
         "CycleGAN and StarGAN", None, {}, "", "", "",

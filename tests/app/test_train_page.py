@@ -79,6 +79,17 @@ def test_the_page_offers_every_generative_kind_with_explained_settings():
     assert "No run yet" in at.info[0].value
 
 
+def test_each_model_opens_with_its_own_batch_size():
+    at = open_page()
+    assert at.select_slider(key="train_batch").value == 128  # the VAE's
+    at.selectbox(key="train_kind").set_value("dcgan").run()
+    assert at.select_slider(key="train_batch").value == 32  # a minute of DCGAN training learns most at batch 32
+    at.select_slider(key="train_batch").set_value(64).run()
+    assert at.select_slider(key="train_batch").value == 64  # a choice holds while the model stays
+    at.selectbox(key="train_kind").set_value("vae").run()
+    assert at.select_slider(key="train_batch").value == 128
+
+
 def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():
     first = open_page(teacher=True)  # the teacher's demonstration; the class watches it
     start_run(first, minutes=0.3)

@@ -49,7 +49,7 @@ def test_the_discriminator_reads_the_label_through_its_projection():
 def test_labels_beyond_the_classes_are_one_sentence():
     model = ConditionalGAN(ConditionalGANConfig.tiny(num_classes=2))
     x, y = two_classes(4)
-    with pytest.raises(ValueError, match="--num-classes 6"):
+    with pytest.raises(ValueError, match="number of classes to 6"):
         model.train_step(x, y + 4, model.make_optimizers())
     with pytest.raises(ValueError, match="between 0 and 1"):
         model.sample(2, 0, label=5)

@@ -68,3 +68,11 @@ def test_hungarian_matching_finds_a_code_that_took_the_classes_in_another_order(
 
     result = code_class_agreement(Swapped(), ByBrightHalf().eval(), 40)
     assert result.accuracy == 1.0 and result.matching == [1, 0]
+
+
+def test_a_batch_of_one_image_trains_and_one_image_is_read_in_train_mode():
+    model = InfoGAN(InfoGANConfig.tiny()).train()
+    report = model.train_step(torch.rand(1, 1, 28, 28), torch.zeros(1, dtype=torch.long), model.make_optimizers())
+    assert set(report) >= {"loss_d", "loss_g", "mi_bits"}
+    probabilities, continuous = model.read_codes(torch.rand(1, 1, 28, 28))  # batch norm in eval mode inside
+    assert probabilities.shape == (1, 3) and continuous.shape == (1, 1) and model.training
