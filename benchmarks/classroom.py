@@ -167,9 +167,24 @@ async def open_option(page, key: str, label: str):
     return option  # the caller's click then fails with Playwright's own message
 
 
+async def pick(page, key: str, label: str) -> None:
+    """Open the option and click it; a rerun that replaces the open list under the click is tried again."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    for attempt in range(3):
+        option = await open_option(page, key, label)
+        try:
+            await option.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            await page.keyboard.press("Escape")
+            await idle(page)
+
+
 async def choose(page, key: str, labels: list[str]) -> None:
     for label in labels:
-        await (await open_option(page, key, label)).click()
+        await pick(page, key, label)
         await page.keyboard.press("Escape")
         await idle(page)
 
@@ -185,9 +200,8 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
     await choose(page, "gan_group_a", picks[0:2])
     await choose(page, "gan_group_b", picks[2:4])
     await choose(page, "gan_group_c", picks[4:5])
-    option = await open_option(page, "gan_group_c", picks[5])
     start = time.perf_counter()
-    await option.click()  # the last pick completes the equation
+    await pick(page, "gan_group_c", picks[5])  # the last pick completes the equation
     await page.keyboard.press("Escape")
     await page.wait_for_function(
         """() => [...document.querySelectorAll("[data-testid='stImageCaption']")]
