@@ -200,8 +200,7 @@ with tab_saved:
         row[0].markdown(f"**{inert(equation.name)}**: seed {equation.seed}, A {equation.a}, B {equation.b}, "
                         f"C {equation.c}" + ("" if equation.label is None else f", class {equation.label}"))
         row[1].button("Replay", key=f"gan_replay_{index}", on_click=replay, args=(equation,),
-                      disabled=equation.latent_dim != latent_dim or (equation.label is None) != (not classes)
-                      or (equation.label is not None and equation.label >= classes),
+                      disabled=not equation.fits(latent_dim, classes),
                       help="Restore its seed, groups and class (needs a model of the same kind and latent size).")
         row[2].download_button("Download", equation.to_json(), equation.file_name, "application/json",
                                key=f"gan_download_{index}", help="A small file with its seed, latent size and image numbers, to replay it later.")

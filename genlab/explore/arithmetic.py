@@ -194,6 +194,14 @@ class Equation:
         return cls(name=name.strip() or "equation", seed=values["seed"], latent_dim=values["latent_dim"],
                    a=a, b=b, c=c, label=label)
 
+    def fits(self, latent_dim: int, classes: int = 0) -> bool:
+        """Whether check_fits passes: the equation replays on this model."""
+        try:
+            self.check_fits(latent_dim, classes)
+        except EquationError:
+            return False
+        return True
+
     def check_fits(self, latent_dim: int, classes: int = 0) -> None:
         """EquationError unless the equation was made for a model with this latent size (and, with a class, a
         class-conditional model that knows it; classes: the model's number of classes, 0 if unconditional)."""

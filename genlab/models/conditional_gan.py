@@ -113,17 +113,6 @@ class ConditionalGAN(DCGAN):
                              "or more")
         return super().train_step(x, y, optimizers)  # fakes drawn for the real batch's labels
 
-    @torch.inference_mode()
-    def sample(self, n: int, generator: int | torch.Generator | None = None,
-               label: int | torch.Tensor | None = None) -> torch.Tensor:
-        """n images of class `label` (None: the classes in turn): (n, C, H, W) in [0, 1], in eval mode."""
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return self.decode(self.random_latents(n, generator), label)
-        finally:
-            self.generator.train(was_training)
-
 
 CONDITIONAL_GAN_KIND = register_kind(ModelKind(
     name="conditional-gan", title="Conditional GAN (projection discriminator)",

@@ -141,7 +141,7 @@ class DCGAN(Model):
     def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
         """One discriminator step, then one generator step, on the same fake batch."""
         real = x * 2 - 1  # (B, C, H, W) in [-1, 1], the range of G's tanh
-        z = torch.randn(len(x), self.config.latent_dim, device=x.device)  # (B, latent)
+        z = self.training_latents(len(x), x.device)  # (B, latent)
         fake = self.generate(z, y)  # (B, C, H, W)
         std = self.noise_std()
 
@@ -156,7 +156,7 @@ class DCGAN(Model):
         # G: fool the freshly updated D. D's weights are frozen here, so no gradient is computed for them.
         self.discriminator.requires_grad_(False)
         try:
-            loss_g = self.generator_loss(self.discriminate(self.add_instance_noise(fake, std), y))
+            loss_g, extra = self.generator_objective(self.add_instance_noise(fake, std), y, z)
             optimizers["generator"].zero_grad(set_to_none=True)
             loss_g.backward()
             optimizers["generator"].step()
@@ -165,16 +165,28 @@ class DCGAN(Model):
         self.steps_done += 1
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
                 "d_real": torch.sigmoid(real_logits).mean().item(),  # mean D(x): near 1 when D is winning
-                "d_fake": torch.sigmoid(fake_logits).mean().item()}  # mean D(G(z)): near 0 when D is winning
+                "d_fake": torch.sigmoid(fake_logits).mean().item(),  # mean D(G(z)): near 0 when D is winning
+                **extra}
+
+    def training_latents(self, n: int, device) -> torch.Tensor:
+        """The latent vectors of one training batch, drawn on `device`: (n, latent)."""
+        return torch.randn(n, self.config.latent_dim, device=device)
+
+    def generator_objective(self, fake: torch.Tensor, y: torch.Tensor, latents: torch.Tensor
+                            ) -> tuple[torch.Tensor, dict[str, float]]:
+        """What G's step minimises for fakes (B, C, H, W) drawn from latents (B, latent), and anything more to
+        report; a GAN with another term for G (InfoGAN's) adds it here."""
+        return self.generator_loss(self.discriminate(fake, y)), {}
 
     @torch.inference_mode()
-    def sample(self, n: int, generator: int | torch.Generator | None = None) -> torch.Tensor:
-        """n images from z ~ N(0, I): (n, C, H, W) in [0, 1], generated in eval mode (batch norm's running
-        statistics), so the same seed gives the same images whatever else is in the batch."""
+    def sample(self, n: int, generator: int | torch.Generator | None = None, **decode_args) -> torch.Tensor:
+        """n images from the model's prior: (n, C, H, W) in [0, 1], generated in eval mode (batch norm's running
+        statistics), so the same seed gives the same images whatever else is in the batch. decode_args go to
+        decode (a conditional GAN's label)."""
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return self.decode(self.random_latents(n, generator))
+            return self.decode(self.random_latents(n, generator), **decode_args)
         finally:
             self.generator.train(was_training)
 

@@ -186,39 +186,23 @@ class InfoGAN(DCGAN):
                                               lr=lr * self.config.generator_lr_scale, betas=(0.5, 0.999))}
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
-        """One step of D on the GAN loss, then one of G and Q: fool D, and keep the codes readable by Q (lambda
-        times the information loss, through D's frozen features)."""
+        """The DCGAN's step: D on the GAN loss, then G and Q together (generator_objective)."""
         if len(x) < 2:  # an epoch's last batch of one image: batch norm needs two
             x, y = x.repeat(2, 1, 1, 1), y.repeat(2)
-        real = x * 2 - 1  # (B, C, H, W) in [-1, 1]
-        latents = self._draw_latents(len(x), None, x.device)  # (B, latent)
-        fake = self.generate(latents)  # (B, C, H, W)
-        std = self.noise_std()
-        trunk, head = self.discriminator["trunk"], self.discriminator["head"]
+        return super().train_step(x, y, optimizers)
 
-        real_logits = head(trunk(self.add_instance_noise(real, std))).squeeze(1)  # (B,)
-        h_fake = trunk(self.add_instance_noise(fake.detach(), std))  # (B, F), no gradient to G
-        fake_logits = head(h_fake).squeeze(1)  # (B,)
-        loss_d = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-        optimizers["discriminator"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        optimizers["discriminator"].step()
+    def training_latents(self, n: int, device) -> torch.Tensor:
+        return self._draw_latents(n, None, device)
 
-        self.discriminator.requires_grad_(False)  # D stays; G and Q learn
-        try:
-            h = trunk(self.add_instance_noise(fake, std))  # (B, F)
-            info, cross_entropy, accuracy = self.information_loss(h, latents)
-            loss_g = self.generator_loss(head(h).squeeze(1)) + self.config.info_weight * info
-            optimizers["generator"].zero_grad(set_to_none=True)
-            loss_g.backward()
-            optimizers["generator"].step()
-        finally:
-            self.discriminator.requires_grad_(True)
-        self.steps_done += 1
+    def generator_objective(self, fake: torch.Tensor, y: torch.Tensor, latents: torch.Tensor
+                            ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Fool D, and keep the codes readable by Q: lambda times the information loss, through D's frozen
+        features (Q's head is not part of D, so it learns here with G)."""
+        h = self.discriminator["trunk"](fake)  # (B, F)
+        info, cross_entropy, accuracy = self.information_loss(h, latents)
+        loss = self.generator_loss(self.discriminator["head"](h).squeeze(1)) + self.config.info_weight * info
         bound_bits = (math.log(self.config.categories) - cross_entropy.item()) / math.log(2)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "d_real": torch.sigmoid(real_logits).mean().item(), "d_fake": torch.sigmoid(fake_logits).mean().item(),
-                "mi_bits": bound_bits, "q_accuracy": accuracy.item()}
+        return loss, {"mi_bits": bound_bits, "q_accuracy": accuracy.item()}
 
     def describe(self) -> str:
         c = self.config
