@@ -23,6 +23,8 @@ from genlab.device import describe_device, pick_device
 from genlab.models import AUTOREGRESSIVE, CODES, CONDITIONAL, KINDS, choices, get_kind
 from genlab.models.base import evaluate_model, learning_rate, nats_to_bits_per_dim
 from genlab.models.loading import load_checkpoint
+from genlab.training import distributed
+from genlab.training.distributed import SINGLE
 from genlab.training.run import RunSpec, TrainingRun
 from genlab.training.trainer import NonFiniteLoss
 
@@ -135,22 +137,38 @@ def run_train(args, extra: list[str], argv: list[str]) -> int:
     spec = RunSpec(kind=args.kind, dataset=args.dataset, config=values, epochs=args.epochs, minutes=args.minutes,
                    steps=args.steps, batch_size=batch_size, lr=args.lr, seed=args.seed, resume_from=args.resume,
                    title=args.title, half=args.half, weights_only=args.weights_only)
-    bar = ProgressBar()
-    run = TrainingRun(spec, args.out, device, command="python -m genlab " + shlex.join(argv), callbacks=[bar.update])
-    torch.manual_seed(args.seed)
+    world, command = SINGLE, "python -m genlab " + shlex.join(argv)
+    if distributed.started_by_torchrun():  # one of several processes: join them (genlab/training/distributed.py)
+        world, device = distributed.join(device)
+        command = f"torchrun --nproc_per_node {world.size} -m genlab " + shlex.join(argv)
+    try:
+        return train_and_save(spec, args, device, world, command)
+    finally:
+        distributed.leave()
+
+
+def train_and_save(spec: RunSpec, args, device: torch.device, world, command: str) -> int:
+    """The recipe with a progress bar; with several processes, only rank 0 prints."""
+    say = print if world.is_main else (lambda *a, **k: None)
+    bar = ProgressBar() if world.is_main else None
+    run = TrainingRun(spec, args.out, device, command=command, callbacks=[bar.update] if bar else [], world=world)
+    torch.manual_seed(args.seed + world.rank)  # each process its own noise; the weights come from rank 0
     run.prepare()
     if args.resume and not run.restored_optimizer:
-        print("note: the checkpoint has no optimiser state; starting the optimiser afresh")
-    print(f"training {args.kind} on {args.dataset} ({len(run.train_set)} images) on {describe_device(device)}, "
-          f"learning rate {learning_rate(run.trainer.optimizers):g}")
+        say("note: the checkpoint has no optimiser state; starting the optimiser afresh")
+    processes = f" x {world.size} processes (global batch {spec.batch_size * world.size})" if world.size > 1 else ""
+    say(f"training {args.kind} on {args.dataset} ({len(run.train_set)} images) on {describe_device(device)}"
+        f"{processes}, learning rate {learning_rate(run.trainer.optimizers):g}")
     failure = run.train()
-    bar.close()
+    if bar:
+        bar.close()
     card = run.finish()
-    print(f"saved {args.out} after {card['steps']} steps in {run.wall_s:.0f} s")
+    say(f"saved {args.out} after {card['steps']} steps in {run.wall_s:.0f} s")
     if failure:
-        print(f"error: {failure}", file=sys.stderr)
+        say(f"error: {failure}", file=sys.stderr)
         return 2
-    print_metrics(run.metrics, run.test_set.images[0].numel(), run.test_set.name, get_kind(args.kind))
+    if world.is_main:
+        print_metrics(run.metrics, run.test_set.images[0].numel(), run.test_set.name, get_kind(args.kind))
     return 0
 
 

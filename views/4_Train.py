@@ -84,10 +84,10 @@ def run_length_widgets(batch_default: int, lr_default: float | None, lr_label: s
     batch = st.select_slider("Batch size", sizes, key="train_batch",
                              help="Images per step: larger batches give smoother but fewer updates per second.")
     rates = sorted({1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3} | ({lr_default} if lr_default else set()))
-    lr = st.selectbox("Learning rate", [None, *rates], key="train_lr",
-                      format_func=lambda r: lr_label if r is None else f"{r:g}",
+    lr = st.selectbox("Learning rate", [0.0, *rates], key="train_lr",  # 0.0: the default (None reads as unset)
+                      format_func=lambda r: lr_label if r == 0.0 else f"{r:g}",
                       help="How big each optimiser step is: too small learns slowly, too large diverges (NaN).")
-    return {"minutes": minutes, "epochs": epochs, "batch_size": int(batch), "lr": lr}
+    return {"minutes": minutes, "epochs": epochs, "batch_size": int(batch), "lr": lr or None}
 
 
 def own_images() -> str | None:

@@ -24,6 +24,7 @@ Optional, declared by the kind's capabilities (genlab/models/__init__.py):
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import nn
@@ -101,17 +102,23 @@ def with_bits_per_dim(metrics: dict[str, float], dims: int, likelihood_metric: s
 
 @torch.inference_mode()
 def evaluate_model(model: nn.Module, dataset: ImageDataset, device: torch.device | str = "cpu",
-                   batch_size: int = 500, seed: int = 0) -> dict[str, float]:
+                   batch_size: int = 500, seed: int = 0, part: range | None = None,
+                   add_parts: Callable[[dict[str, float]], dict[str, float]] | None = None) -> dict[str, float]:
     """Average the model's `evaluate` sums over a dataset: metrics per image (e.g. negative ELBO in nats).
-    {} for a model without `evaluate` (an implicit model such as a GAN has no likelihood)."""
+    {} for a model without `evaluate` (an implicit model such as a GAN has no likelihood).
+    Several processes share the work by each summing its `part` (a range of indices) and `add_parts` adding
+    every process's sums (genlab.training.distributed)."""
     if not hasattr(model, "evaluate"):
         return {}
     model.eval().to(device)
+    part = range(len(dataset)) if part is None else part
     g = torch.Generator(device=device).manual_seed(seed)  # fixed noise: the same figure every run
     totals: dict[str, float] = {}
-    for start in range(0, len(dataset), batch_size):
-        x = dataset.images[start:start + batch_size].to(device)  # (B, C, H, W)
-        y = dataset.labels[start:start + batch_size].to(device)  # (B,)
+    for start in range(part.start, part.stop, batch_size):
+        stop = min(start + batch_size, part.stop)
+        x = dataset.images[start:stop].to(device)  # (B, C, H, W)
+        y = dataset.labels[start:stop].to(device)  # (B,)
         for key, value in model.evaluate(x, y, generator=g).items():
             totals[key] = totals.get(key, 0.0) + value
+    totals = add_parts(totals) if add_parts else totals
     return {key: value / len(dataset) for key, value in totals.items()}

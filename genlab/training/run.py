@@ -8,6 +8,10 @@ two thin callers of `TrainingRun`, so a checkpoint made either way is made the s
     failure = run.train()  # None, or the sentence that stopped it (a NaN loss: the last good weights are kept)
     card = run.finish()    # evaluate on the test split (unless it failed), write the card, save atomically
 
+Under torchrun (`world`: several processes, genlab/training/distributed.py) every process runs the same recipe
+on its share of the data; they evaluate a part of the test split each and add their sums, and only rank 0
+writes the checkpoint. The card records the number of processes and the global batch.
+
 Settings given for a resumed run win over the saved ones: a new learning rate replaces the checkpoint's after
 its optimiser state is restored, and config settings that keep every weight's shape (beta, a GAN's loss, ...)
 may change too. The card records what was used.
@@ -15,7 +19,6 @@ may change too. The card records what was used.
 from __future__ import annotations
 
 import dataclasses
-import math
 import shlex
 import threading
 import time
@@ -31,6 +34,8 @@ from genlab.device import describe_device
 from genlab.models import get_kind
 from genlab.models.base import evaluate_model, learning_rate, set_learning_rate, with_bits_per_dim
 from genlab.models.loading import load_checkpoint
+from genlab.training import distributed
+from genlab.training.distributed import SINGLE, World
 from genlab.training.trainer import NonFiniteLoss, Trainer, TrainEvent, TrainSettings
 
 
@@ -96,8 +101,9 @@ class Before:
 class TrainingRun:
     def __init__(self, spec: RunSpec, out: str | Path, device: torch.device | str = "cpu", *, command: str,
                  card_extra: dict | None = None, callbacks: list[Callable[[TrainEvent], None]] | None = None,
-                 stop: threading.Event | None = None):
+                 stop: threading.Event | None = None, world: World = SINGLE):
         self.spec, self.out, self.device = spec, Path(out), torch.device(device)
+        self.world = world  # this process's rank among the processes torchrun started (one: rank 0 of 1)
         self.command = command  # how this run was started: the card's reproduction recipe
         self.card_extra = card_extra or {}
         self.callbacks = callbacks or []
@@ -113,7 +119,8 @@ class TrainingRun:
         self.test_set: ImageDataset = load_dataset(spec.dataset, "test")
         self.model, optimizers, self.before = (self._resume() if spec.resume_from else self._new())
         self.trainer = Trainer(self.model, self.train_set, settings, device=self.device, optimizers=optimizers,
-                               callbacks=self.callbacks, stop=self.stop, start_step=self.before.steps)
+                               callbacks=self.callbacks, stop=self.stop, start_step=self.before.steps,
+                               world=self.world)
 
     def _new(self):
         kind = get_kind(self.spec.kind)
@@ -173,9 +180,9 @@ class TrainingRun:
         metrics = {}
         if self.failure is None:
             phase("measuring the test split")
-            metrics = evaluate_model(self.model, self.test_set, self.device)
+            metrics = self._evaluate()
         phase("saving the checkpoint")
-        steps_per_epoch = math.ceil(len(self.train_set) / spec.batch_size)
+        steps_per_epoch = self.trainer.steps_per_epoch
         dims = self.test_set.images[0].numel()
         card = {
             "title": spec.title or f"{spec.kind} on {spec.dataset}",
@@ -184,7 +191,7 @@ class TrainingRun:
             "image_shape": list(self.train_set.image_shape), "class_names": self.train_set.class_names,
             "steps": self.trainer.step,
             "epochs": round(self.before.epochs + self.steps_done / steps_per_epoch, 3),
-            "batch_size": spec.batch_size, "lr": learning_rate(self.trainer.optimizers), "seed": spec.seed,
+            "batch_size": spec.batch_size, **self._processes(), "lr": learning_rate(self.trainer.optimizers), "seed": spec.seed,
             "wall_time_s": round(self.before.wall_time_s + self.wall_s, 1), "device": describe_device(self.device),
             "metrics": {k: round(v, 4) for k, v in with_bits_per_dim(metrics, dims, kind.likelihood_metric).items()},
             "command": self.command,
@@ -198,7 +205,22 @@ class TrainingRun:
         finite = all(torch.isfinite(t).all() for o in self.trainer.optimizers.values()
                      for state in o.state.values() for t in state.values() if torch.is_tensor(t))
         keep_optimizers = not spec.weights_only and finite  # a NaN in Adam's moments would poison a resume
-        save_checkpoint(self.out, self.model, spec.kind, card, half=spec.half,
-                        optimizers=self.trainer.optimizers if keep_optimizers else None)
+        if self.world.is_main:
+            save_checkpoint(self.out, self.model, spec.kind, card, half=spec.half,
+                            optimizers=self.trainer.optimizers if keep_optimizers else None)
+        distributed.barrier()  # the others wait until the file is there
         self.card, self.metrics = card, metrics
         return card
+
+    def _evaluate(self) -> dict[str, float]:
+        if not self.world.distributed:
+            return evaluate_model(self.model, self.test_set, self.device)
+        return evaluate_model(self.model, self.test_set, self.device,
+                              part=distributed.shard(len(self.test_set), self.world),
+                              add_parts=lambda sums: distributed.sum_over_processes(sums, self.device))
+
+    def _processes(self) -> dict:
+        """For the card: how many processes trained it, and the images each step saw over all of them."""
+        if not self.world.distributed:
+            return {}
+        return {"world_size": self.world.size, "global_batch_size": self.spec.batch_size * self.world.size}

@@ -4,6 +4,10 @@ callbacks. Nothing here knows what a VAE or a GAN is.
 Callers watch training through events (a terminal progress bar in the CLI, a background job for the live
 page) and stop it with a threading.Event checked between steps. A NaN or infinite loss stops training with a
 clear message and puts back the last weights that gave a finite loss.
+
+Under torchrun (a `World` of several processes, genlab/training/distributed.py) each process trains on its share
+of every epoch, gradients are averaged before each optimiser step, and the processes agree after every step on
+whether to stop and on the losses they report (the mean over the processes).
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from typing import Callable
 import torch
 
 from genlab.data import ImageDataset
+from genlab.training import distributed
+from genlab.training.distributed import SINGLE, World
 
 
 class NonFiniteLoss(RuntimeError):
@@ -67,7 +73,7 @@ class Trainer:
     def __init__(self, model: torch.nn.Module, dataset: ImageDataset, settings: TrainSettings,
                  device: torch.device | str = "cpu", optimizers: dict | None = None,
                  callbacks: list[Callable[[TrainEvent], None]] | None = None,
-                 stop: threading.Event | None = None, start_step: int = 0):
+                 stop: threading.Event | None = None, start_step: int = 0, world: World = SINGLE):
         self.model = model.to(device)
         self.dataset = dataset
         self.settings = settings
@@ -77,6 +83,9 @@ class Trainer:
         self.callbacks = callbacks or []
         self.stop = stop or threading.Event()
         self.step = start_step
+        self.world = world
+        n_here = math.ceil(len(dataset) / world.size)  # this process's share of an epoch
+        self.steps_per_epoch = math.ceil(n_here / settings.batch_size)
         # A copy of the weights after the last finite step, put back if a step goes NaN.
         self._live = list(model.state_dict().values())  # views of the live weights and buffers
         self._good = [t.detach().clone() for t in self._live]
@@ -96,41 +105,70 @@ class Trainer:
     def run(self) -> TrainResult:
         s = self.settings
         n = len(self.dataset)
-        steps_per_epoch = math.ceil(n / s.batch_size)
+        steps_per_epoch = self.steps_per_epoch
         budgets = [math.ceil(s.epochs * steps_per_epoch) if s.epochs is not None else None, s.max_steps]
         total = min((b for b in budgets if b is not None), default=None)  # steps in this run, if bounded
         g = torch.Generator().manual_seed(s.seed)
         images, labels = self.dataset.images, self.dataset.labels
         history: list[dict[str, float]] = []
         start = time.perf_counter()
-        done = seen = 0
+        done = seen = epoch = 0
         self.model.train()
-        while True:
-            order = torch.randperm(n, generator=g)  # (n,) a fresh shuffle per epoch
-            for idx in order.split(s.batch_size):
-                elapsed = time.perf_counter() - start
-                if self.stop.is_set() or (total is not None and done >= total) or (
-                        s.max_seconds is not None and elapsed >= s.max_seconds):
-                    return self._finish(history, done, steps_per_epoch, start)
-                x = images[idx].to(self.device, non_blocking=True)  # (B, C, H, W)
-                y = labels[idx].to(self.device, non_blocking=True)  # (B,)
-                losses = self.model.train_step(x, y, self.optimizers)
-                if not all(math.isfinite(v) for v in losses.values()):
-                    self._restore_good_weights()
-                    bad = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
-                    raise NonFiniteLoss(
-                        f"Training stopped at step {self.step + 1}: the loss became {bad}. The weights from the "
-                        f"last finite step were kept; try a lower learning rate.")
-                self._remember_good_weights()
-                done += 1
-                self.step += 1
-                seen += len(idx)
-                history.append(losses)
-                elapsed = time.perf_counter() - start
-                progress = self._progress(done, total, elapsed)
-                eta = elapsed / progress * (1 - progress) if progress > 0 else None
-                self._emit(TrainEvent("step", self.step, done / steps_per_epoch, progress, losses,
-                                      seen / max(elapsed, 1e-9), elapsed, eta))
+        hooks = self._join_world()
+        try:
+            while True:
+                order = self._epoch_order(n, g, epoch)  # (n / processes,) a fresh shuffle per epoch
+                epoch += 1
+                for idx in order.split(s.batch_size):
+                    elapsed = time.perf_counter() - start
+                    stop = self.stop.is_set() or (total is not None and done >= total) or (
+                        s.max_seconds is not None and elapsed >= s.max_seconds)
+                    if self.world.distributed:
+                        stop, _ = distributed.agree(stop, {}, self.device)
+                    if stop:
+                        return self._finish(history, done, steps_per_epoch, start)
+                    losses = self._step(images[idx], labels[idx])
+                    done += 1
+                    seen += len(idx) * self.world.size  # every process's images
+                    history.append(losses)
+                    elapsed = time.perf_counter() - start
+                    progress = self._progress(done, total, elapsed)
+                    eta = elapsed / progress * (1 - progress) if progress > 0 else None
+                    self._emit(TrainEvent("step", self.step, done / steps_per_epoch, progress, losses,
+                                          seen / max(elapsed, 1e-9), elapsed, eta))
+        finally:
+            for hook in hooks:
+                hook.remove()
+            if self.world.distributed:
+                distributed.share_buffers(self.model)
+
+    def _join_world(self) -> list:
+        """Under torchrun: rank 0's weights everywhere, and gradient averaging hooks (their handles)."""
+        if not self.world.distributed:
+            return []
+        distributed.same_start(self.model)
+        return distributed.average_gradients(self.model, self.world)
+
+    def _epoch_order(self, n: int, g: torch.Generator, epoch: int) -> torch.Tensor:
+        if self.world.distributed:  # DistributedSampler: this process's share of the epoch's shuffle
+            return distributed.epoch_order(n, self.settings.seed, epoch, self.world)
+        return torch.randperm(n, generator=g)  # (n,)
+
+    def _step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on a batch; a NaN or infinite loss puts back the last good weights and raises."""
+        x = images.to(self.device, non_blocking=True)  # (B, C, H, W)
+        y = labels.to(self.device, non_blocking=True)  # (B,)
+        losses = self.model.train_step(x, y, self.optimizers)
+        if self.world.distributed:  # the mean over the processes: NaN on any process is NaN here
+            _, losses = distributed.agree(False, losses, self.device)
+        if not all(math.isfinite(v) for v in losses.values()):
+            self._restore_good_weights()
+            bad = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
+            raise NonFiniteLoss(f"Training stopped at step {self.step + 1}: the loss became {bad}. The weights from "
+                                "the last finite step were kept; try a lower learning rate.")
+        self._remember_good_weights()
+        self.step += 1
+        return losses
 
     def _progress(self, done: int, total: int | None, elapsed: float) -> float:
         parts = []
