@@ -9,7 +9,7 @@ dev=0
 [[ "${1:-}" == "--dev" ]] && dev=1
 
 apt_packages=(dataset-fashion-mnist fonts-dejavu-core)  # the data; a font with Greek letters for charts
-(( dev )) && apt_packages+=(chromium)
+(( dev )) && apt_packages+=(chromium nginx-light)  # a real browser; nginx for the replica test
 
 sudo=""
 [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null && sudo="sudo"

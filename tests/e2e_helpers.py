@@ -21,3 +21,15 @@ def current_step(page, timeout_ms=120_000, above=-1) -> int:
            }""", arg=above, timeout=timeout_ms)
     text = page.locator("[data-testid='stProgress']").inner_text()
     return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def start_custom_vae_run(page, minutes: str, latent_dim: str = "2") -> None:
+    """On the Train page: the Custom preset, a run of `minutes`, a VAE with a `latent_dim`-D code; press Start."""
+    page.locator(".st-key-train_preset").get_by_text("Custom").click()
+    wait_for_app(page)
+    for key, value in (("train_minutes", minutes), ("train_cfg_vae_latent_dim", latent_dim)):
+        field = page.locator(f".st-key-{key} input")
+        field.fill(value)
+        field.press("Enter")
+    wait_for_app(page)
+    page.locator(".st-key-train_start button").click()

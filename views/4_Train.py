@@ -13,7 +13,7 @@ from genlab.models import LATENT, SAMPLES, choices, kinds_with
 from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
 from genlab.ui.guide import guide
-from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job
+from genlab.ui.jobs import REFRESH_S, job_label, job_manager, live_job, this_server
 from genlab.ui.roles import is_teacher, me
 from genlab.ui.teacher_panel import teacher_panel
 from genlab.ui.upload import checkpoint_uploader
@@ -184,6 +184,10 @@ def live_view(job_id: int, was_active: bool) -> None:
 
 with live_col:
     jobs = [job.view() for job in manager.jobs()]
+    server = this_server()
+    if server:  # one of several replicas (scripts/replicas.py): say what is shared and what is not
+        st.caption(f"This server: {server}. Runs in progress belong to this replica; the models they save are "
+                   "listed on every replica.")
     if not jobs:
         st.info("No run yet on this server. Choose a preset on the left and press Start.")
     else:

@@ -8,6 +8,7 @@ after its current step and saves its checkpoint).
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -217,3 +218,9 @@ def _finished(view: JobView) -> None:
                 st.error(str(e))
             else:
                 st.rerun()
+
+
+def this_server() -> str:
+    """Which replica this process is when several serve one address (scripts/replicas.py sets GENLAB_REPLICA);
+    "" for a single server. Running jobs live in one process, so the Train page names it."""
+    return os.environ.get("GENLAB_REPLICA", "")

@@ -79,6 +79,13 @@ def test_the_page_offers_every_generative_kind_with_explained_settings():
     assert "No run yet" in at.info[0].value
 
 
+def test_a_replica_names_itself_and_says_what_it_shares(monkeypatch):
+    assert not any("This server:" in c.value for c in open_page().caption)  # a single server says nothing
+    monkeypatch.setenv("GENLAB_REPLICA", "replica 2 of 3 (port 8602)")  # as scripts/replicas.py starts it
+    captions = [c.value for c in open_page().caption]
+    assert any("This server: replica 2 of 3 (port 8602)" in c and "listed on every replica" in c for c in captions)
+
+
 def test_each_model_opens_with_its_own_batch_size():
     at = open_page()
     assert at.select_slider(key="train_batch").value == 128  # the VAE's

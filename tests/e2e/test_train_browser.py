@@ -3,7 +3,7 @@ second browser, is never duplicated, and stops (saving its checkpoint) from the 
 import re
 
 import pytest
-from e2e_helpers import current_step, wait_for_app
+from e2e_helpers import current_step, start_custom_vae_run, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,7 @@ def run_label(page) -> str:
 
 def test_a_run_survives_reload_and_page_switch_without_duplicates(app_server, page, browser):
     open_train_page(page, app_server)
-    page.locator(".st-key-train_preset").get_by_text("Custom").click()
-    wait_for_app(page)
-    minutes = page.locator(".st-key-train_minutes input")
-    minutes.fill("5")  # long enough to outlast the checks on a slow machine; the test stops it
-    minutes.press("Enter")
-    latent = page.locator(".st-key-train_cfg_vae_latent_dim input")
-    latent.fill("2")
-    latent.press("Enter")
-    wait_for_app(page)
-    page.locator(".st-key-train_start button").click()
+    start_custom_vae_run(page, minutes="5")  # long enough to outlast the checks on a slow machine; the test stops it
 
     step_before = current_step(page, above=0)
     label = run_label(page)
