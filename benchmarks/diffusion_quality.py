@@ -49,6 +49,15 @@ def scored(images: torch.Tensor, reference) -> dict:
     return {"FID": fid_from_features(reference.test_features, features), "precision": precision, "recall": recall}
 
 
+def one_dataset(paths: list[str], device) -> tuple[list, str]:
+    """Load checkpoints that must all come from one dataset (one reference, one set of test features)."""
+    loaded = [load_checkpoint(path, device=device) for path in paths]
+    datasets = {checkpoint.card["dataset"] for checkpoint in loaded}
+    if len(datasets) != 1:
+        raise SystemExit(f"the checkpoints come from several datasets ({', '.join(sorted(datasets))}): give one")
+    return loaded, datasets.pop()
+
+
 def seconds(function, repeats: int) -> float:
     times = []
     for _ in range(repeats):

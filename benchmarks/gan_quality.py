@@ -18,13 +18,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from diffusion_quality import draw, scored, table  # noqa: E402  (same folder: one way to score samples)
+from diffusion_quality import draw, one_dataset, scored, table  # noqa: E402  (same folder: one way to score samples)
 
 from genlab.device import describe_device, pick_device  # noqa: E402
 from genlab.evaluation.class_agreement import conditional_sample_accuracy  # noqa: E402
 from genlab.evaluation.compare import load_reference  # noqa: E402
 from genlab.models import CONDITIONAL, get_kind  # noqa: E402
-from genlab.models.loading import load_checkpoint  # noqa: E402
 
 
 def main() -> None:
@@ -36,11 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device()
-    loaded = [load_checkpoint(path, device=device) for path in args.checkpoints]
-    datasets = {checkpoint.card["dataset"] for checkpoint in loaded}
-    if len(datasets) != 1:
-        raise SystemExit(f"the checkpoints come from several datasets ({', '.join(sorted(datasets))}): give one")
-    dataset = datasets.pop()
+    loaded, dataset = one_dataset(args.checkpoints, device)
     reference = load_reference(dataset, device)
     print(f"{dataset}: {args.n} samples per model, features of the shipped classifier; {describe_device(device)}, "
           f"{args.threads} threads\n")

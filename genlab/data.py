@@ -315,14 +315,27 @@ def _inside_triangle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 def sample_shape_factors(n: int, seed: int) -> torch.Tensor:
-    """Uniform random factors: shape, scale in [3.5, 7] px, rotation in [0, 90) degrees, centre in [10, 18] px."""
+    """Uniform random factors: shape, scale in [3.5, 7] px, rotation in [0, 45) degrees, centre in [10, 18] px.
+    Rotation stays within half a square's symmetry (90 degrees), so every angle draws a different picture and the
+    factor runs from one end to another instead of round a circle (0 and 90 degrees would be the same square)."""
     g = torch.Generator().manual_seed(seed)
     u = torch.rand(n, 4, generator=g)  # (n, 4)
     shape = torch.randint(0, len(SHAPE_CLASSES), (n, 1), generator=g).float()
     scale = 3.5 + 3.5 * u[:, :1]
-    rotation = (math.pi / 2) * u[:, 1:2]
+    rotation = (math.pi / 4) * u[:, 1:2]
     xy = 10 + 8 * u[:, 2:]
     return torch.cat([shape, scale, rotation, xy], dim=1)  # (n, 5)
+
+
+CATEGORICAL_FACTORS = frozenset({"shape"})  # factors that are categories, not quantities
+
+
+def where_factors_apply(dataset: ImageDataset) -> dict[str, torch.Tensor]:
+    """Per factor, a (N,) mask of the images for which it means something: a circle has no rotation."""
+    if "rotation" not in dataset.factor_names or "shape" not in dataset.factor_names:
+        return {}
+    shape = dataset.factors[:, dataset.factor_names.index("shape")]
+    return {"rotation": shape != SHAPE_CLASSES.index("circle")}
 
 
 def _load_shapes(split: str, explicit: Path | None) -> ImageDataset:

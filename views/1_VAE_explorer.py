@@ -1,4 +1,5 @@
-"""VAE explorer: a pretrained variational autoencoder's latent space, to look at, drag through and encode into.
+"""VAE explorer: the latent space of a pretrained autoencoder, VAE, beta-VAE or AAE, to look at, drag through and
+encode into.
 
 The tabs live in genlab/ui/latent_explorer.py (widgets and cached decodes) and genlab/explore/latent_space.py (the maths).
 """
@@ -15,9 +16,11 @@ st.title("VAE explorer")
 
 intro, picker = st.columns([3, 2], gap="large")
 with intro:
-    st.write("A variational autoencoder squeezes each image into a few numbers, its latent code, and learns to "
-             "draw the image back from them. Because the codes are kept close to a simple bell-shaped cloud, you "
-             "can pick a point of that cloud and decode a new image (most points give a plausible one). Pick a tab.")
+    st.write("An autoencoder squeezes each image into a few numbers, its latent code, and learns to draw the image "
+             "back from them. A variational autoencoder (VAE) also keeps the codes close to a simple bell-shaped "
+             "cloud, so you can pick a point of that cloud and decode a new image (most points give a plausible "
+             "one); an adversarial autoencoder (AAE) pushes them into any shape you choose; a plain autoencoder "
+             "does neither, and is no generative model. Pick a model and a tab.")
     with st.expander("The maths"):
         st.markdown(
             "- **Encoder** q(z|x) = N(mu, sigma²) over latent codes z; **decoder** p(x|z); **prior** p(z) = N(0, I).\n"
@@ -27,12 +30,17 @@ with intro:
             "depends on the encoder, so gradients flow through mu and sigma.\n"
             "- A plain autoencoder is **not a generative model**: nothing says which codes are valid, so a random "
             "code need not decode to a sensible image. The KL term keeps codes near N(0, I), so most codes drawn "
-            "from it decode to plausible images (holes remain)."
+            "from it decode to plausible images (holes remain).\n"
+            "- An **adversarial autoencoder** replaces the KL term by a discriminator on codes: it learns to tell "
+            "prior samples from the encoder's codes, and the encoder learns to fool it, so the codes of all the "
+            "images together take the prior's shape. Only samples of the prior are needed, not its density, and "
+            "there is no bound on log p(x)."
         )
 with picker:
     info = checkpoint_picker(LATENT, key="vae_model",
-                             help="2-D models show their whole latent space on a plane; larger ones reconstruct "
-                                  "better. Models you train on the Train page appear here too.")
+                             help="Autoencoders, VAEs, beta-VAEs and AAEs. 2-D models show their whole latent space "
+                                  "on a plane; larger ones reconstruct better. Models you train on the Train page "
+                                  "appear here too.")
     device_badge()
 if info is None:
     st.stop()

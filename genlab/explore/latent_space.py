@@ -1,11 +1,13 @@
-"""Looking inside a trained VAE: encode a dataset, decode grids and traversals, interpolate, reconstruct.
+"""Looking inside a trained VAE or autoencoder: encode a dataset, decode grids and traversals, interpolate,
+reconstruct.
 
 Everything here is plain PyTorch (no Streamlit), runs under torch.inference_mode() and never changes the
 model: the VAE explorer page caches these results per checkpoint, and students can read them to see what
 each picture on the page is made of.
 
 Vocabulary: the encoder gives, for an image x, a Gaussian q(z|x) = N(mu, sigma^2) over latent codes z; the
-decoder maps a code z to an image (the mean of p(x|z), grey levels in [0, 1]).
+decoder maps a code z to an image (the mean of p(x|z), grey levels in [0, 1]). A plain or adversarial
+autoencoder gives one code per image instead: mu is that code, and sigma is 0.
 """
 from __future__ import annotations
 
@@ -38,9 +40,21 @@ class EncodedSet:
         var = self.sigma.pow(2)
         return (0.5 * (self.mu.pow(2) + var - 1 - var.log())).mean(0)
 
+    @property
+    def stochastic(self) -> bool:
+        """True for a VAE's q(z|x) = N(mu, sigma^2); False for an autoencoder's single code (sigma 0)."""
+        return bool((self.sigma > 0).any())
+
+    @property
+    def spread_per_dimension(self) -> torch.Tensor:
+        """Standard deviation of the codes (means) over the set, per dimension: (latent,)."""
+        return self.mu.std(0)
+
     def dimensions_by_use(self) -> list[int]:
-        """Latent dimensions, the most used (largest average KL) first."""
-        return torch.argsort(self.kl_per_dimension, descending=True).tolist()
+        """Latent dimensions, the most used first: by average KL for a VAE; by the codes' spread for an
+        autoencoder, which has no KL."""
+        use = self.kl_per_dimension if self.stochastic else self.spread_per_dimension
+        return torch.argsort(use, descending=True).tolist()
 
 
 def _device_of(model: torch.nn.Module) -> torch.device:
@@ -49,13 +63,14 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 
 @torch.inference_mode()
 def encode(model, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-    """images (N, C, H, W) in [0, 1] -> mu, sigma, each (N, latent), on the CPU."""
+    """images (N, C, H, W) in [0, 1] -> mu, sigma, each (N, latent), on the CPU. A deterministic encoder (an
+    autoencoder: logvar None) gives sigma 0."""
     device = _device_of(model)
     mus, sigmas = [], []
     for batch in images.split(batch_size):
-        mu, logvar = model.encode(batch.to(device))  # (B, latent) each
+        mu, logvar = model.encode(batch.to(device))  # (B, latent) each, or mu and None
         mus.append(mu.float().cpu())
-        sigmas.append(torch.exp(0.5 * logvar).float().cpu())
+        sigmas.append(torch.zeros_like(mus[-1]) if logvar is None else torch.exp(0.5 * logvar).float().cpu())
     return torch.cat(mus), torch.cat(sigmas)
 
 
@@ -123,23 +138,28 @@ class Reconstruction:
     mu: torch.Tensor  # (latent,) mean of q(z|x)
     sigma: torch.Tensor  # (latent,) standard deviation of q(z|x)
     reconstruction: torch.Tensor  # (C, H, W) decode of mu
-    samples: torch.Tensor  # (k, C, H, W) decodes of z = mu + sigma * eps for k seeded eps
+    samples: torch.Tensor  # (k, C, H, W) decodes of z = mu + sigma * eps for k seeded eps (k = 0: no sigma)
     recon_nats: float  # -log p(x|z) for one z = mu + sigma * eps, in nats
-    kl_nats: float  # KL(q(z|x) || N(0, I)), in nats
+    kl_nats: float | None  # KL(q(z|x) || N(0, I)), in nats; None for an autoencoder (no KL term)
 
     @property
-    def neg_elbo(self) -> float:
-        """-ELBO = reconstruction loss + KL, an upper bound on -log p(x) (in nats)."""
-        return self.recon_nats + self.kl_nats
+    def neg_elbo(self) -> float | None:
+        """-ELBO = reconstruction loss + KL, an upper bound on -log p(x) (in nats); None without a KL term."""
+        return None if self.kl_nats is None else self.recon_nats + self.kl_nats
 
 
 @torch.inference_mode()
 def reconstruct(model, image: torch.Tensor, samples: int = 3, seed: int = 0) -> Reconstruction:
     """Encode one image (C, H, W) in [0, 1], decode its mean and a few reparameterised samples, and compute
-    the two ELBO terms with the model's own formula (same seed, same numbers)."""
+    the two ELBO terms with the model's own formula (same seed, same numbers). An autoencoder gives its one
+    code, its reconstruction and the reconstruction cost only."""
     device = _device_of(model)
     x = image.unsqueeze(0).float().to(device)  # (1, C, H, W)
     mu, logvar = model.encode(x)  # (1, latent) each
+    if logvar is None:  # an autoencoder: one code, no noise, no KL
+        return Reconstruction(
+            mu=mu[0].float().cpu(), sigma=torch.zeros(mu.shape[1]), reconstruction=model.decode(mu)[0].float().cpu(),
+            samples=torch.zeros(0, *image.shape), recon_nats=float(model.reconstruction_nats(x)[0]), kl_nats=None)
     g = torch.Generator(device="cpu").manual_seed(seed)
     eps = torch.randn(samples, mu.shape[1], generator=g).to(device)  # (k, latent)
     z = mu + torch.exp(0.5 * logvar) * eps  # (k, latent): the reparameterisation trick

@@ -2,6 +2,7 @@
 
 Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014. https://arxiv.org/abs/1312.6114
 Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework", ICLR 2017.
+Chen et al., "Isolating Sources of Disentanglement in Variational Autoencoders", NeurIPS 2018 (beta-TCVAE).
 
 The idea: assume a latent code z ~ p(z) = N(0, I) and a decoder p(x|z). The encoder q(z|x) = N(mu, sigma^2)
 approximates the intractable posterior, and training maximises the evidence lower bound (ELBO):
@@ -11,7 +12,10 @@ approximates the intractable posterior, and training maximises the evidence lowe
 
 Pixels are modelled as Bernoulli variables (binary cross-entropy on grey levels, as in pytorch/examples).
 beta > 1 weighs the KL term more, which pushes latent dimensions toward independent factors; the reported
-negative ELBO always uses beta = 1, since only that is a bound on -log p(x).
+negative ELBO always uses beta = 1, since only that is a bound on -log p(x). The KL term averaged over the data
+splits into three parts (Chen et al. 2018): the information the code carries about the image, the total
+correlation (TC: how far the dimensions are from independent) and each dimension's distance from N(0, 1).
+beta squeezes all three; tc_weight adds pressure on the TC alone (beta-TCVAE).
 """
 from __future__ import annotations
 
@@ -34,6 +38,18 @@ class VAEConfig:
     beta: float = field(default=1.0, metadata={
         "help": "Weight of the KL term. 1 is the true ELBO; above 1 (beta-VAE) favours independent, "
                 "interpretable latent dimensions at the cost of blurrier reconstructions."})
+    tc_weight: float = field(default=0.0, metadata={
+        "title": "Extra weight on total correlation",
+        "help": "beta-TCVAE (Chen et al. 2018): above 0 also penalises the dependence between the latent "
+                "dimensions (their total correlation), which favours one factor per dimension without squeezing "
+                "each dimension's information as a large beta does."})
+    capacity: float = field(default=0.0, metadata={
+        "title": "KL capacity (nats)",
+        "help": "Burgess et al. 2018: above 0, the loss is reconstruction + beta·|KL − C|, with the target C "
+                "rising from 0 to this many nats over the capacity steps, so the code takes in information one "
+                "factor at a time instead of beta simply squeezing it."})
+    capacity_steps: int = field(default=5000, metadata={
+        "title": "Steps to reach the capacity", "help": "Training steps over which C rises to its full value."})
     width: int = 32  # channels of the first conv layer (the second has twice as many)
     hidden: int = 256  # size of the fully connected layer between the convs and z
     image_channels: int = 1
@@ -44,12 +60,47 @@ class VAEConfig:
         return cls(**{"latent_dim": 2, "width": 4, "hidden": 16, **overrides})
 
     def __post_init__(self):
-        if not 1 <= self.latent_dim <= 64:
-            raise ValueError(f"latent_dim must be between 1 and 64, not {self.latent_dim}")
+        check_code_and_image(self)
         if self.beta <= 0:
             raise ValueError(f"beta must be positive, not {self.beta}")
-        if self.image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4, not {self.image_size}")
+        if self.capacity < 0 or self.capacity_steps < 1:
+            raise ValueError("the KL capacity must be 0 or more, reached after at least 1 step")
+        if self.tc_weight < 0:
+            raise ValueError(f"the total correlation's weight must be 0 or more, not {self.tc_weight}")
+
+
+def check_code_and_image(c) -> None:
+    """The code size and image size that conv_encoder and conv_decoder accept (one sentence if not)."""
+    if not 1 <= c.latent_dim <= 64:
+        raise ValueError(f"latent_dim must be between 1 and 64, not {c.latent_dim}")
+    if c.image_size % 4:
+        raise ValueError(f"image_size must be divisible by 4, not {c.image_size}")
+
+
+def conv_encoder(c, outputs: int) -> nn.Sequential:
+    """Images (N, C, H, W) -> (N, outputs): two strided convolutions and two fully connected layers. Shared by
+    the VAE, the plain autoencoder and the AAE, so that they differ only in what they do with the code.
+    c: a config with image_channels, image_size (divisible by 4), width and hidden."""
+    side = c.image_size // 4  # 7 for 28x28 images
+    return nn.Sequential(
+        nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
+        nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, 7, 7)
+        nn.Flatten(),  # (N, 2w*7*7)
+        nn.Linear(2 * c.width * side * side, c.hidden), nn.ReLU(),  # (N, hidden)
+        nn.Linear(c.hidden, outputs),  # (N, outputs)
+    )
+
+
+def conv_decoder(c) -> nn.Sequential:
+    """Codes (N, latent_dim) -> Bernoulli logits (N, C, H, W): the encoder's layers in reverse."""
+    side = c.image_size // 4
+    return nn.Sequential(
+        nn.Linear(c.latent_dim, c.hidden), nn.ReLU(),  # (N, hidden)
+        nn.Linear(c.hidden, 2 * c.width * side * side), nn.ReLU(),
+        nn.Unflatten(1, (2 * c.width, side, side)),  # (N, 2w, 7, 7)
+        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
+        nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28) logits
+    )
 
 
 class VAE(Model):
@@ -58,21 +109,9 @@ class VAE(Model):
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = c = config
-        side = c.image_size // 4  # 7 for 28x28 images
-        self.encoder = nn.Sequential(
-            nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
-            nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, 7, 7)
-            nn.Flatten(),  # (N, 2w*7*7)
-            nn.Linear(2 * c.width * side * side, c.hidden), nn.ReLU(),  # (N, hidden)
-            nn.Linear(c.hidden, 2 * c.latent_dim),  # (N, 2*latent): mu and log sigma^2
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(c.latent_dim, c.hidden), nn.ReLU(),  # (N, hidden)
-            nn.Linear(c.hidden, 2 * c.width * side * side), nn.ReLU(),
-            nn.Unflatten(1, (2 * c.width, side, side)),  # (N, 2w, 7, 7)
-            nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
-            nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28) logits
-        )
+        self.encoder = conv_encoder(c, outputs=2 * c.latent_dim)  # (N, 2*latent): mu and log sigma^2
+        self.decoder = conv_decoder(c)  # (N, latent) -> (N, C, H, W) Bernoulli logits
+        self.steps_taken = 0  # training steps so far, for the KL capacity's schedule (not saved)
 
     # -- the model ---------------------------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,11 +138,27 @@ class VAE(Model):
     def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None = None
                    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-image reconstruction loss -log p(x|z) and KL(q(z|x) || N(0, I)), in nats, each (N,)."""
+        recon, kl, _, _, _ = self._terms(x, generator)
+        return recon, kl
+
+    def _terms(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """recon (N,), KL (N,), and the code z with its q(z|x) = N(mu, exp(logvar)), each (N, latent)."""
         mu, logvar = self.encode(x)  # (N, latent) each
         z = self.reparameterize(mu, logvar, generator)  # (N, latent)
         recon = F.binary_cross_entropy_with_logits(self.decode_logits(z), x, reduction="none").sum((1, 2, 3))
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)  # closed form for two Gaussians
-        return recon, kl
+        return recon, kl, z, mu, logvar
+
+    @staticmethod
+    def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """TC = KL(q(z) || prod_d q(z_d)) of the batch's aggregate posterior q(z) = 1/M sum_j q(z|x_j), estimated
+        at each image's own sample z_i (Chen et al. 2018, minibatch weighted sampling with the batch as the
+        population): how far the dimensions are from independent, in nats. z, mu, logvar: (M, latent)."""
+        m = len(z)
+        log_q = torch.distributions.Normal(mu[None], torch.exp(0.5 * logvar[None])).log_prob(z[:, None])  # (M, M, D)
+        log_qz = torch.logsumexp(log_q.sum(2), dim=1) - math.log(m)  # (M,) log q(z_i)
+        log_prod = (torch.logsumexp(log_q, dim=1) - math.log(m)).sum(1)  # (M,) sum_d log q(z_id)
+        return (log_qz - log_prod).mean()
 
     @torch.inference_mode()
     def importance_weighted_bound(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None
@@ -136,9 +191,27 @@ class VAE(Model):
                 "more: a beta-VAE).")
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        recon, kl = self.elbo_terms(x)
-        loss = (recon + self.config.beta * kl).mean()  # minimise -ELBO (with beta on the KL term)
-        return loss, {"loss": loss.item(), "recon": recon.mean().item(), "kl": kl.mean().item()}
+        recon, kl, z, mu, logvar = self._terms(x)
+        report = {"recon": recon.mean().item(), "kl": kl.mean().item()}
+        if self.config.capacity:  # capacity control: hold the KL near a target that rises during training
+            target = self.config.capacity * min(1.0, self.steps_taken / self.config.capacity_steps)
+            self.steps_taken += self.training  # counts training steps of this session (restarts on resume)
+            loss = recon.mean() + self.config.beta * (kl.mean() - target).abs()
+            report["capacity"] = target
+        else:
+            loss = (recon + self.config.beta * kl).mean()  # minimise -ELBO (with beta on the KL term)
+        if self.config.tc_weight:  # beta-TCVAE: penalise only the dependence between the dimensions, more
+            tc = self.total_correlation(z, mu, logvar)
+            loss = loss + self.config.tc_weight * tc
+            report["tc"] = tc.item()
+        return loss, {"loss": loss.item(), **report}
+
+    prior_words = "N(0, I)"  # the prior, as the explorer names it
+
+    def prior_sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """n codes from the prior N(0, I) (n, latent), and the part each came from (n,): one part, 0."""
+        g = generator if generator is not None else torch.Generator().manual_seed(0)
+        return torch.randn(n, self.config.latent_dim, generator=g), torch.zeros(n, dtype=torch.long)
 
     @torch.inference_mode()
     def sample(self, n: int, generator: int | torch.Generator | None = None) -> torch.Tensor:
@@ -165,8 +238,10 @@ VAE_KIND = register_kind(ModelKind(
     capabilities=frozenset({SAMPLES, LATENT}), likelihood=BOUND, likelihood_metric="neg_elbo",
     discretisation="pixels scored as Bernoulli probabilities (a likelihood on black-and-white images only)",
     likelihood_on_grey=False,
-    loss_labels={"loss": "loss = recon + β·KL", "recon": "reconstruction −log p(x|z)", "kl": "KL(q(z|x) ‖ p(z))",
-                 "neg_elbo": "−ELBO"},
+    loss_labels={"loss": "loss = recon + β·KL (or β·|KL − C|) (+ weight·TC)", "recon": "reconstruction −log p(x|z)",
+                 "kl": "KL(q(z|x) ‖ p(z))", "tc": "total correlation of the batch's codes",
+                 "capacity": "KL target C", "neg_elbo": "−ELBO"},
+    panels_together=(("kl", "capacity"),),
     curve_note="The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The "
                "KL usually rises at first, as the codes start to carry information about the images.",
     lesson=5,

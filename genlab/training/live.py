@@ -47,6 +47,7 @@ class LatentMap:
     labels: np.ndarray  # (N,) int
     class_names: list[str]
     step: int
+    prior: np.ndarray | None = None  # (N, 2) samples of the model's prior, where it has one: where the codes go
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,11 @@ class LiveExtras:
         x = self.test_set.images[:LATENT_POINTS].to(self.device)  # (N, C, H, W)
         out = encode(x)
         means = out[0] if isinstance(out, tuple) else out  # (N, 2)
+        prior_sample = getattr(self.shadow, "prior_sample", None)
+        prior = prior_sample(len(means), torch.Generator().manual_seed(0))[0] if prior_sample else None  # (N, 2)
         return LatentMap(points=means.float().cpu().numpy(), labels=self.test_set.labels[:LATENT_POINTS].numpy(),
-                         class_names=list(self.test_set.class_names), step=self.step)
+                         class_names=list(self.test_set.class_names), step=self.step,
+                         prior=None if prior is None else prior.float().numpy())
 
     def _held_out_metrics(self) -> dict[str, float]:
         """The model's own metrics (e.g. negative ELBO in nats) per image of a fixed test batch."""

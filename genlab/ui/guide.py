@@ -37,6 +37,18 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Draw something unlike the training images, then something like them.",
         "Images like the training data come back well; the cost splits into reconstruction and KL, and the "
         "reconstruction keeps the shape but loses detail."),
+    ("VAE explorer", "Beside another model"): (
+        "Two models of the same size side by side: where each puts the test images' codes, and what codes drawn "
+        "from a prior decode to.",
+        "Open the plain autoencoder and put the VAE of the same size beside it; then try an AAE.",
+        "The autoencoder's codes spread anywhere, so many N(0, I) codes fall into holes and decode to smudges; "
+        "the VAE's codes fill the N(0, I) cloud, and the AAE's take the shape of its own prior."),
+    ("VAE explorer", "Factors"): (
+        "A scorecard for disentanglement: rows are the factors the shapes were drawn from, columns the latent "
+        "dimensions, and each cell says how much one dimension knows about one factor.",
+        "Open the beta-VAE of shapes, then a VAE or an autoencoder of shapes if you trained one.",
+        "A disentangled model has one bright cell per row, each in its own column; blank columns are dimensions "
+        "the model does not use (posterior collapse)."),
     ("VAE explorer", "ELBO gap"): (
         "A ladder towards the true log p(x): each rung averages, inside the log, how well more sampled codes z "
         "explain the image.",

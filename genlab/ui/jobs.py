@@ -113,13 +113,17 @@ def latent_figure(view: JobView) -> go.Figure | None:
     latent = view.latent
     if latent is None:
         return None
-    traces = [{"type": "scatter", "x": latent.points[latent.labels == index, 0],
+    prior = [] if latent.prior is None else [{
+        "type": "scatter", "x": latent.prior[:, 0], "y": latent.prior[:, 1], "mode": "markers", "name": "prior",
+        "marker": {"size": 4, "color": "#c8c8c8"}}]
+    traces = prior + [{"type": "scatter", "x": latent.points[latent.labels == index, 0],
                "y": latent.points[latent.labels == index, 1], "mode": "markers", "name": name,
                "marker": {"size": 5, "opacity": 0.75}}
               for index, name in enumerate(latent.class_names) if (latent.labels == index).any()]
     return go.Figure({"data": traces, "layout": {
         "height": 360, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "uirevision": view.id,
-        "xaxis": {"title": {"text": "z₁ (mean of q(z|x))"}}, "yaxis": {"title": {"text": "z₂"}},
+        "xaxis": {"title": {"text": "z₁ (the code; for a VAE, the mean of q(z|x))"}},
+        "yaxis": {"title": {"text": "z₂"}},
         "legend": {"font": {"size": 10}}}})
 
 
@@ -181,8 +185,10 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     latent = latent_figure(view)
     if latent is not None:
         right.plotly_chart(latent, key="train_latent", config={"staticPlot": True})
-        right.caption(f"Means of q(z|x) for {len(view.latent.points)} test images at step {view.latent.step:,}, "
-                      "coloured by class: watch the classes sort themselves out in the 2-D code space.")
+        right.caption(f"Codes (means of q(z|x)) of {len(view.latent.points)} test images at step "
+                      f"{view.latent.step:,}, coloured by class: watch the classes sort themselves out in the 2-D code "
+                      "space." + (" Grey: as many samples of the prior, the shape the codes are pushed into."
+                                  if view.latent.prior is not None else ""))
     if view.state in ("done", "failed") and view.checkpoint:
         _finished(view)
     elif view.state in ("done", "cancelled"):

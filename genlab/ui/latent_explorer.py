@@ -7,6 +7,7 @@ instant.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +15,17 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from genlab.checkpoints import CheckpointInfo
+from genlab.checkpoints import CheckpointInfo, list_checkpoints
 from genlab.data import DATASETS
 from genlab.explore import latent_space as explore
 from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
+from genlab.evaluation.compare import CompareSettings, cached_row, checkpoint_row_key
+from genlab.evaluation.disentanglement import FactorMatrix, factors_of_model
+from genlab.models import LATENT, NO_LIKELIHOOD, get_kind, kind_names_with, kind_of
 from genlab.models.loading import LoadedCheckpoint
 from genlab.ui import common
 from genlab.ui.busy import take_turn
+from genlab.ui.roles import my_private_folder
 from genlab.ui.components import drawing_canvas, latent_pad
 
 PAD_GRID = 32  # the latent pad precomputes PAD_GRID x PAD_GRID decodes
@@ -85,6 +90,12 @@ def pad_sprite_sheet(path: str, modified: float, span: float, dims: tuple[int, i
     return explore.sprite_sheet_png(images, ncol=PAD_GRID)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def prior_cloud(path: str, modified: float, n: int) -> torch.Tensor:
+    """n codes from the model's own prior (n, latent), the same every time."""
+    return common.load_model(path).model.prior_sample(n, torch.Generator().manual_seed(0))[0].float()
+
+
 def picture(images: torch.Tensor, scale: int = 3, nrow: int | None = None) -> bytes:
     """(N, C, H, W) -> PNG bytes of one row (or `nrow` per row), enlarged with sharp pixels."""
     return png_bytes(grid(images, nrow=nrow or len(images), scale=scale, padding=1))
@@ -100,8 +111,30 @@ def show_images(images: torch.Tensor, caption: str, scale: int = 3, where=st, ma
 # -- shared controls ---------------------------------------------------------------------------------------
 
 def dimension_label(ex: Explorer, d: int) -> str:
-    kl = ex.encoded().kl_per_dimension[d].item()
+    encoded = ex.encoded()
+    if not encoded.stochastic:  # an autoencoder: no KL, rank by how widely its codes spread
+        return f"z[{d}] · spread {encoded.spread_per_dimension[d].item():.2f}"
+    kl = encoded.kl_per_dimension[d].item()
     return f"z[{d}] · KL {kl:.2f}" + (" · unused" if kl < 0.05 else "")
+
+
+def code_extent(ex: Explorer) -> float:
+    """How far from the origin the sliders and the pad may need to reach: 4 for a model with a prior (its codes
+    stay near it), else as far as 99% of the test set's codes go, rounded up to a half."""
+    if prior_words(ex) is not None:
+        return 4.0
+    reach = ex.encoded().mu.abs().quantile(0.99).item()
+    return max(4.0, math.ceil(reach * 2) / 2)
+
+
+def prior_words(ex: Explorer) -> str | None:
+    """The model's prior in words ("N(0, I)", "a ring"), None for a plain autoencoder (it has none)."""
+    return getattr(ex.model, "prior_words", None)
+
+
+def no_bound_reason(ex: Explorer) -> str:
+    """Why this model has no likelihood bound, in one clause."""
+    return kind_of(ex.model).no_likelihood.removeprefix("none: ")
 
 
 def plane_controls(ex: Explorer, prefix: str, with_base: bool = True) -> tuple[tuple[int, int], torch.Tensor]:
@@ -111,9 +144,13 @@ def plane_controls(ex: Explorer, prefix: str, with_base: bool = True) -> tuple[t
         return (0, 1), base
     order = ex.encoded().dimensions_by_use()
     label = lambda d: dimension_label(ex, d)  # noqa: E731
-    st.caption("Two of the latent dimensions span the plane; they are listed most-used first (a dimension's KL, "
-               "in nats, bounds how much information about the image it carries; one with KL near 0 keeps "
-               "q = N(0, 1) and is ignored by the decoder: posterior collapse).")
+    if ex.encoded().stochastic:
+        st.caption("Two of the latent dimensions span the plane; they are listed most-used first (a dimension's "
+                   "KL, in nats, bounds how much information about the image it carries; one with KL near 0 keeps "
+                   "q = N(0, 1) and is ignored by the decoder: posterior collapse).")
+    else:
+        st.caption("Two of the latent dimensions span the plane; they are listed by how widely the test images' "
+                   "codes spread along them (an autoencoder has no KL to rank them by).")
     left, right = st.columns(2)
     dim_x = left.selectbox("Horizontal dimension", order, index=0, format_func=label, key=f"{prefix}_dim_x",
                            help="The latent dimension that varies from left to right.")
@@ -146,6 +183,13 @@ def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
     is_binary = bool(((image == 0) | (image == 1)).all())
     left, right = st.columns(2)
     show_images(image.unsqueeze(0), title, scale=5, where=left)
+    if r.kl_nats is None:  # an autoencoder: one code, no KL
+        show_images(r.reconstruction.unsqueeze(0), "reconstruction: decode(z)", scale=5, where=right)
+        st.markdown(f"Reconstruction cost −log p(x|z) = **{r.recon_nats:.1f}** nats. The code is one point, not a "
+                    f"distribution, and there is no KL term, so this number bounds no likelihood: "
+                    f"{no_bound_reason(ex)}.")
+        st.write("z = (" + ", ".join(f"{v:.2f}" for v in r.mu) + ")")
+        return
     show_images(r.reconstruction.unsqueeze(0), "reconstruction: decode(mu)", scale=5, where=right)
     show_images(r.samples, "decode(mu + sigma · eps) for three eps ~ N(0, I)", scale=4)
     st.markdown(f"Reconstruction cost −log p(x|z) = **{r.recon_nats:.1f}** nats (for one z), KL(q(z|x) ‖ N(0, I)) "
@@ -164,17 +208,27 @@ def show_reconstruction(ex: Explorer, image: torch.Tensor, title: str) -> None:
 
 # -- the tabs ----------------------------------------------------------------------------------------------
 
+def manifold_note(ex: Explorer) -> str:
+    words = prior_words(ex)
+    if words == "N(0, I)":
+        return ("Since the prior is N(0, I), codes within about ±2 cover most of where the model puts its images; "
+                "far outside, the decoder has seen few codes.")
+    if words is None:
+        return ("An autoencoder has no prior: nothing decides where its codes go, so parts of the grid fall where "
+                "no image was ever encoded (holes), and some images' codes lie outside it.")
+    return (f"Its codes were pushed towards its prior, {words}, which lies within about ±3; where the prior has "
+            "no mass, the decoder has seen few codes.")
+
+
 @st.fragment
 def manifold_tab(ex: Explorer) -> None:
     st.markdown("**In the spirit of Kingma & Welling's figure** (theirs spaced the grid through the Gaussian's "
-                "inverse CDF): decode an evenly spaced grid of codes. Since the prior is "
-                "N(0, I), codes within about ±2 cover most of where the model puts its images; far outside, the "
-                "decoder has seen few codes.")
+                "inverse CDF): decode an evenly spaced grid of codes. " + manifold_note(ex))
     controls, figure = st.columns([1, 2])
     with controls:
         n = st.slider("Grid size", 5, 30, 15, key="manifold_size", help="Images per row and per column.")
-        span = st.slider("Range ±", 0.5, 5.0, 2.5, 0.5, key="manifold_span",
-                         help="Each axis runs from −range to +range standard deviations of the prior.")
+        span = st.slider("Range ±", 0.5, max(5.0, code_extent(ex)), 2.5, 0.5, key="manifold_span",
+                         help="Each axis runs from −range to +range (for a VAE: standard deviations of its prior).")
         dims, base = plane_controls(ex, "manifold")
     png = manifold_png(ex.path, ex.modified, n, span, dims, tuple(base.tolist()))
     figure.image(png, caption=f"z[{dims[0]}] left to right, z[{dims[1]}] bottom to top, from −{span} to {span}",
@@ -185,10 +239,11 @@ def manifold_tab(ex: Explorer) -> None:
 def pad_tab(ex: Explorer) -> None:
     st.markdown("**Drag the red marker** across the latent plane: the decoded image follows at once, because "
                 f"{PAD_GRID}×{PAD_GRID} codes were decoded beforehand and the pad shows the nearest one. Dots are "
-                "test images' codes (mu), coloured by class; dashed circles are one and two standard deviations of "
-                "the prior N(0, I). When you let go, that exact point is decoded below.")
+                "test images' codes (mu), coloured by class; dashed circles have radius 1 and 2 (one and two standard "
+                "deviations of a VAE's prior N(0, I)). When you let go, that exact point is decoded below.")
     controls = st.columns([1, 1, 3] if ex.latent_dim > 2 else [1, 1, 1], gap="medium")
-    span = controls[0].select_slider("Range ±", [1.5, 2.0, 3.0, 4.0], 3.0, key="pad_span",
+    spans = sorted({1.5, 2.0, 3.0, 4.0, code_extent(ex)})
+    span = controls[0].select_slider("Range ±", spans, 3.0, key="pad_span",
                                      help="The plane runs from −range to +range on both axes.")
     show_points = controls[1].checkbox("Show test codes", True, key="pad_points",
                                        help="Each dot is the mean code mu of one test image.")
@@ -225,17 +280,27 @@ def _select_scatter_point() -> None:
     points = st.session_state["scatter_chart"]["selection"]["points"]
     if points:
         custom = points[0].get("customdata")
-        st.session_state["scatter_index"] = int(custom[0] if isinstance(custom, list) else custom)
+        if custom is not None:  # a grey prior sample has no test image behind it
+            st.session_state["scatter_index"] = int(custom[0] if isinstance(custom, list) else custom)
 
 
 @st.fragment
 def scatter_tab(ex: Explorer) -> None:
     st.markdown("Each dot is the **mean code mu of one test image**, coloured by its class. The encoder was never "
                 "told the classes, yet similar images land close together. **Click a dot** to see that image.")
+    words = prior_words(ex)
+    st.caption(f"Grey: as many codes drawn from the prior, {words}: where the codes should lie, if they match it."
+               if words else "An autoencoder has no prior: nothing decides where its codes lie, or what the empty "
+                             "places between them decode to.")
     dims, _ = plane_controls(ex, "scatter", with_base=False)
     encoded = ex.encoded()
     shown = explore.subsample(len(encoded.mu), SCATTER_POINTS)
     figure = go.Figure()
+    if words:
+        prior = prior_cloud(ex.path, ex.modified, len(shown))  # (n, latent)
+        figure.add_trace(go.Scatter(x=prior[:, dims[0]].tolist(), y=prior[:, dims[1]].tolist(), mode="markers",
+                                    name="prior samples", marker={"color": "#c8c8c8", "size": 4},
+                                    hoverinfo="skip"))
     for c, (name, colour) in enumerate(zip(ex.class_names, explore.class_colours(len(ex.class_names)))):
         idx = [int(i) for i in shown if encoded.labels[i] == c]
         figure.add_trace(go.Scatter(x=encoded.mu[idx, dims[0]].tolist(), y=encoded.mu[idx, dims[1]].tolist(),
@@ -253,9 +318,9 @@ def scatter_tab(ex: Explorer) -> None:
         show_reconstruction(ex, ex.test_images()[index], f"test image {index} ({label})")
 
 
-def _reset_sliders(values: list[float]) -> None:
+def _reset_sliders(values: list[float], reach: float = 4.0) -> None:
     for d, v in enumerate(values):
-        st.session_state[f"slider_z{d}"] = round(min(4.0, max(-4.0, float(v))), 1)
+        st.session_state[f"slider_z{d}"] = round(min(reach, max(-reach, float(v))), 1)
 
 
 @st.fragment
@@ -269,15 +334,15 @@ def sliders_tab(ex: Explorer) -> None:
     span = top[1].slider("Traversal range ±", 1.0, 5.0, 3.0, 0.5, key="traversal_span",
                          help="How far each strip moves its dimension.")
     top[1].button("Sliders to the start point", key="sliders_reset", on_click=_reset_sliders,
-                  args=(start.tolist(),), help="Set every slider to the start point's value.")
+                  args=(start.tolist(), code_extent(ex)), help="Set every slider to the start point's value.")
     if st.session_state.get("sliders_start") != (ex.path, start.tolist()):  # new model or start point
         st.session_state["sliders_start"] = (ex.path, start.tolist())
-        _reset_sliders(start.tolist())
+        _reset_sliders(start.tolist(), code_extent(ex))
     order = ex.encoded().dimensions_by_use()
     rows = []
     for d in order:
         left, right = st.columns([1, 2], vertical_alignment="center")
-        value = left.slider(dimension_label(ex, d), -4.0, 4.0, step=0.1, key=f"slider_z{d}",
+        value = left.slider(dimension_label(ex, d), -code_extent(ex), code_extent(ex), step=0.1, key=f"slider_z{d}",
                             help="The value of this latent dimension; the image on the right of the top row "
                                  "updates after you let go.")
         rows.append((d, value, right))
@@ -323,9 +388,9 @@ def interpolation_tab(ex: Explorer) -> None:
 
 @st.fragment
 def own_input_tab(ex: Explorer) -> None:
-    st.markdown("Draw something or upload a picture: the encoder gives its q(z|x) = N(mu, sigma²) and the "
-                "decoder reconstructs it. Pictures unlike the training data reconstruct badly: the model only "
-                "knows its own data.")
+    st.markdown("Draw something or upload a picture: the encoder gives its q(z|x) = N(mu, sigma²) (an autoencoder: "
+                "one code z) and the decoder reconstructs it. Pictures unlike the training data reconstruct badly: "
+                "the model only knows its own data.")
     source = st.radio("Input", ["Draw", "Upload"], key="own_source", horizontal=True,
                       help="Draw on the canvas, or upload a PNG/JPEG (it is made grayscale and 28×28).")
     left, right = st.columns([1, 2], gap="large")
@@ -366,7 +431,7 @@ def _bound_ladder(path: str, modified: float, dataset: str, index: int) -> dict[
 def elbo_gap_tab(ex: Explorer) -> None:
     """The ELBO and the importance-weighted bound for k = 1 … 1000 on one test image: the gap to log p(x)."""
     if not hasattr(ex.model, "importance_weighted_bound"):
-        st.info("This model has no likelihood bound to show: it is trained without a prior over its codes.")
+        st.info(f"This model has no likelihood bound to show: {no_bound_reason(ex)}.")
         return
     spec = DATASETS.get(ex.dataset)
     if spec is None or not spec.black_and_white:
@@ -405,6 +470,130 @@ def elbo_gap_tab(ex: Explorer) -> None:
             "5. As k → ∞ the average tends to E_q[w] = p(x), so the bound rises to log p(x).")
 
 
+@st.cache_resource(max_entries=8, show_spinner="Measuring what each dimension knows about each factor…")
+def _factors(path: str, modified: float, dataset: str) -> FactorMatrix:
+    return factors_of_model(common.load_model(path).model, common.dataset(dataset, "test"))
+
+
+@st.fragment
+def factors_tab(ex: Explorer) -> None:
+    """The factor x dimension matrix and MIG on a data set whose factors are known (shapes)."""
+    data = common.dataset(ex.dataset, "test")
+    if data.factors is None:
+        st.info("This data set's factors of variation are not known, so they cannot be measured. Pick a model "
+                "trained on shapes, whose images are drawn from five known factors: shape, scale, rotation, x, y.")
+        return
+    st.markdown("**Does each latent dimension capture one factor?** The shapes were drawn from five known factors. "
+                "Each cell is the share of a factor's uncertainty that one dimension removes (its mutual "
+                "information with the factor, divided by the factor's entropy): a disentangled model has one "
+                "bright cell per row, each in its own column.")
+    fm = _factors(ex.path, ex.modified, ex.dataset)
+    order = ex.encoded().dimensions_by_use()
+    encoded = ex.encoded()
+    columns = [dimension_label(ex, d) for d in order]
+    figure = go.Figure(go.Heatmap(z=fm.normalised[:, order].tolist(), x=columns, y=fm.factor_names, zmin=0, zmax=1,
+                                  colorscale="Blues", text=[[f"{v:.2f}" for v in row] for row in
+                                                            fm.normalised[:, order].tolist()],
+                                  texttemplate="%{text}", colorbar={"title": {"text": "I / H"}}))
+    figure.update_layout(height=330, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_autorange="reversed")
+    st.plotly_chart(figure, key="factors_heatmap", config={"staticPlot": True})
+    st.metric("MIG (mutual information gap)", f"{fm.mig:.2f}",
+              help="For each factor, the best dimension's share minus the second best's, averaged over the factors "
+                   "(Chen et al. 2018): 1 is one dimension per factor, 0 is no dimension standing out.")
+    rows = []
+    for k, name in enumerate(fm.factor_names):
+        d = fm.best_dimension(k)
+        fit = fm.one_dimension_fit[k, d].item()
+        rows.append({"factor": name, "best single dimension": f"z[{d}]",
+                     "how well it predicts the factor alone": (f"{fit:.0%} right" if name == "shape"
+                                                              else f"R² = {fit:.2f}"),
+                     "gap to the second best (share)": round(fm.gaps[k].item(), 2)})
+    st.dataframe(rows, hide_index=True)
+    collapsed = [d for d in order if encoded.stochastic and encoded.kl_per_dimension[d] < 0.05]
+    st.caption("Rotation is judged on squares and triangles only: a circle has none. A square looks the same "
+               "after 90°, so its rotation repeats at the range's ends. The single-dimension fit cuts the "
+               "dimension into 20 bins and predicts the factor's mean (or most common shape) in each."
+               + (f" Dimensions {', '.join(f'z[{d}]' for d in collapsed)} have KL near 0: **posterior collapse**, "
+                  "the encoder ignores them (q = N(0, 1)) and so does the decoder." if collapsed else ""))
+
+
+PRIOR_SAMPLES = 24  # decodes of prior codes per model in the side-by-side tab
+
+
+def _same_shape_models(ex: Explorer) -> list[CheckpointInfo]:
+    """Other latent models of this data set with a code of the same size (the side-by-side tab's choices)."""
+    found = list_checkpoints(kinds=kind_names_with(LATENT), dataset=ex.dataset, private=my_private_folder())
+    return [c for c in found if c.card is not None and str(c.path) != ex.path
+            and c.card.get("config", {}).get("latent_dim") == ex.latent_dim]
+
+
+@st.cache_data(max_entries=32, show_spinner="Decoding codes drawn from the prior…")
+def prior_decodes(path: str, modified: float, n: int) -> torch.Tensor:
+    """The model's own samples, seed 0: decodes of n prior codes (n, C, H, W). A VAE and a plain autoencoder
+    of the same code size decode the same codes z ~ N(0, I)."""
+    return common.load_model(path).model.sample(n, 0).float().cpu()
+
+
+def _code_scatter(ex: Explorer, title: str) -> go.Figure:
+    """A small scatter of the test codes (first two dimensions) over grey N(0, I) samples."""
+    encoded = ex.encoded()
+    shown = explore.subsample(len(encoded.mu), 1000)
+    gauss = torch.randn(len(shown), 2, generator=torch.Generator().manual_seed(0))  # (n, 2)
+    figure = go.Figure(go.Scatter(x=gauss[:, 0].tolist(), y=gauss[:, 1].tolist(), mode="markers", name="N(0, I)",
+                                  marker={"color": "#c8c8c8", "size": 3}, hoverinfo="skip"))
+    colours = explore.class_colours(len(ex.class_names))
+    figure.add_trace(go.Scatter(x=encoded.mu[shown, 0].tolist(), y=encoded.mu[shown, 1].tolist(), mode="markers",
+                                name="test codes", hoverinfo="skip", marker={
+                                    "size": 4, "color": [colours[int(encoded.labels[i])] for i in shown]}))
+    figure.update_layout(height=330, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=title, showlegend=False,
+                         xaxis_title="z[0]", yaxis_title="z[1]")
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    return figure
+
+
+def _sampled_fid(path: str, dataset: str) -> str:
+    """The Compare page's FID of this model's samples, if it has been measured (shipped or cached), as words."""
+    row = cached_row(checkpoint_row_key(Path(path), dataset, CompareSettings()))
+    if not row or row.get("FID") is None:
+        return "not measured yet (the Compare page measures it)"
+    return f"{row['FID']:.1f} from {row['samples']:,} samples (the Compare page's figure; lower is better)"
+
+
+@st.fragment
+def beside_tab(ex: Explorer) -> None:
+    """This model beside another of the same code size: where the test codes lie, and what codes drawn from
+    N(0, I) decode to."""
+    st.markdown("**Beside another model** with a code of the same size, trained on the same images: where its "
+                "test codes lie (grey: N(0, I), the VAE's prior), and what codes drawn from the prior decode to. A "
+                "VAE and a plain autoencoder decode *the same* codes z ~ N(0, I). The VAE's KL term keeps its codes "
+                "near that cloud, so most of them decode to plausible images; the autoencoder's codes go wherever "
+                "reconstruction puts them, so many of these codes fall into holes between its codes and decode to "
+                "smudges or blends. An AAE decodes samples of its own prior.")
+    others = _same_shape_models(ex)
+    if not others:
+        st.info(f"No other model of this data set has a {ex.latent_dim}-D code yet: train one on the Train page "
+                "(a VAE or an autoencoder with the same latent size).")
+        return
+    has_bound = lambda name: get_kind(name).likelihood != NO_LIKELIHOOD  # noqa: E731
+    mine = has_bound(ex.checkpoint.card["kind"])  # default: a VAE beside an autoencoder, and the other way round
+    default = next((i for i, c in enumerate(others) if has_bound(c.kind) != mine), 0)
+    choice = st.selectbox("Beside", range(len(others)), index=default, key="beside_model",
+                          format_func=lambda i: others[i].label,
+                          help="Another latent model of the same data set, with a code of the same size.")
+    other = open_explorer(others[choice])
+    columns = st.columns(2, gap="large")
+    for column, model in zip(columns, (ex, other)):
+        with column:
+            label = common.load_model(model.path).card.get("title") or Path(model.path).stem
+            column.plotly_chart(_code_scatter(model, label), key=f"beside_scatter_{model.path}",
+                                config={"staticPlot": True})
+            images = prior_decodes(model.path, model.modified, PRIOR_SAMPLES)
+            words = prior_words(model)
+            show_images(images, f"decodes of {PRIOR_SAMPLES} codes drawn from " + (
+                words or "N(0, I), a prior it never had"), scale=2, where=column, max_width=420)
+            st.caption(f"FID of its samples: {_sampled_fid(model.path, model.dataset)}.")
+
+
 TABS = {
     "Manifold": manifold_tab,
     "Latent pad": pad_tab,
@@ -412,5 +601,7 @@ TABS = {
     "Sliders & traversals": sliders_tab,
     "Interpolation": interpolation_tab,
     "Your own input": own_input_tab,
+    "Beside another model": beside_tab,
+    "Factors": factors_tab,
     "ELBO gap": elbo_gap_tab,
 }

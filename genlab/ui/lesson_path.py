@@ -61,11 +61,13 @@ STEPS = [
         "takes one step per pixel, in order: 784 steps for one digit."),
     LessonStep(
         "Autoencoder versus VAE: why codes need a prior", VAE,
-        {"tab": "Latent pad", "model": "fashion-mnist/vae-2d"},
-        "The VAE explorer's Latent pad, with the 2-D Fashion-MNIST VAE.",
-        "If you drag the point far from the centre, what will the decoded image look like?",
-        "Near the centre, where the prior N(0, I) puts its mass, codes decode to clothes; far out, where no "
-        "training code lies, the images degrade. A plain autoencoder has no prior to say where valid codes are."),
+        {"tab": "Beside another model", "model": "fashion-mnist/autoencoder-2d"},
+        "The VAE explorer's Beside another model tab: the plain 2-D autoencoder of Fashion-MNIST beside the VAE of "
+        "the same size, both decoding the same codes drawn from N(0, I).",
+        "Both reconstruct clothes well. Which one will turn random codes into clothes?",
+        "The autoencoder's codes spread wherever reconstruction put them, so many N(0, I) codes land in holes "
+        "and decode to smudges; the VAE's KL term kept its codes on the N(0, I) cloud, so most decode to clothes. "
+        "Then open the Latent pad with the VAE and drag far from the centre: there, too, the images degrade."),
     LessonStep(
         "The ELBO: reconstruction and prior fitting, reparameterisation, the gap", VAE,
         {"tab": "Your own input", "model": "digits/vae-16d-binary"},
@@ -81,8 +83,9 @@ STEPS = [
         "The VAE explorer's Sliders & traversals tab, with the beta-VAE trained on shapes.",
         "If one latent dimension is moved and the others kept, how many things about the shape should change?",
         "Traversing one active dimension changes mostly one factor (position, scale or rotation); dimensions with "
-        "KL near 0 change nothing: they collapsed to the prior.",
-        missing="The adversarial autoencoder (AAE) is not in genlab yet."),
+        "KL near 0 change nothing: they collapsed to the prior. The Factors tab measures it. Then pick the AAE "
+        "of digits with the mixture prior in the Encoded test set tab: a discriminator pushed each class into "
+        "its own Gaussian of the ring, where grey prior samples lie."),
     LessonStep(
         "The GAN game: optimal D, non-saturating loss, mode collapse", PLAYGROUND,
         {"gp_view": "Minimax vs non-saturating", "gp_dataset": GAUSSIAN, "gp_d_steps": "3", "gp_speed": "5"},

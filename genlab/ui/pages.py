@@ -31,7 +31,8 @@ PAGES = [
              "The course in 13 steps: each opens the page, tab and settings it needs, after a question to "
              "answer first."),
     PageInfo("views/1_VAE_explorer.py", "VAE explorer", "🗺️",
-             "Drag a point through a VAE's latent space and watch the decoded image follow; encode your own drawing.",
+             "Drag a point through the latent space of an autoencoder, a VAE or an AAE and watch the decoded image "
+             "follow; encode your own drawing.",
              LATENT),
     PageInfo("views/2_GAN_arithmetic.py", "GAN arithmetic", "➕",
              "Add and subtract a generator's latent vectors, as in the DCGAN paper's famous figure.", GENERATOR),

@@ -12,6 +12,7 @@ BRANCHES = [  # (the start of a kind's family, the branch's words)
     ("explicit density, approximate", "Approximate:\na bound on log p(x)"),
     ("implicit density", "Implicit density:\na sampler, no p(x) written down"),
     ("diffusion and flows", "Diffusion and flows:\nnoise to image in many steps"),
+    ("not a generative model", "For contrast, not generative:\ncodes without a prior"),  # outside the tree
 ]
 
 PLAYGROUND = next(page for page in PAGES if page.file == "views/6_GAN_playground.py")
@@ -35,8 +36,11 @@ def taxonomy_dot(kinds: list[ModelKind]) -> str:
              'root [label="Generative models:\\nlearn p(x), or how to sample from it"];',
              'explicit [label="Explicit density"]; root -> explicit;']
     for number, (start, words) in enumerate(BRANCHES):
-        parent = "explicit" if start.startswith("explicit") else "root"
-        lines.append(f"branch{number} [label={quoted(words)}]; {parent} -> branch{number};")
+        if start.startswith("not a generative"):  # beside the tree, not on it
+            lines.append(f"branch{number} [label={quoted(words)}, style=dashed];")
+        else:
+            parent = "explicit" if start.startswith("explicit") else "root"
+            lines.append(f"branch{number} [label={quoted(words)}]; {parent} -> branch{number};")
         if number == 0:  # before deep learning: the playground's mixture, fitted by maximum likelihood (EM)
             lines.append(f"mixture [label={quoted('Gaussian mixture (EM)')}, shape=ellipse, fontcolor=blue, "
                          f"URL={quoted(MIXTURE_URL)}, target=_self]; branch0 -> mixture;")

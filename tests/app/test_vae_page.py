@@ -11,12 +11,13 @@ from streamlit.testing.v1 import AppTest
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints, save_checkpoint
 from genlab.data import DATASETS, dataset_available
+from genlab.models import LATENT, kind_names_with
 from genlab.models.vae import VAE, VAEConfig
 from genlab.ui.latent_explorer import TABS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "1_VAE_explorer.py")
-SHIPPED_VAES = list_checkpoints(kind="vae", folders=[(checkpoints.SHIPPED_DIR, "shipped")])
+SHIPPED_VAES = list_checkpoints(kinds=kind_names_with(LATENT), folders=[(checkpoints.SHIPPED_DIR, "shipped")])
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_own_input_upload_of_a_picture_and_of_a_non_image(tiny_vaes):
 
 
 @pytest.mark.parametrize("info", SHIPPED_VAES, ids=[c.path.stem for c in SHIPPED_VAES])
-def test_every_shipped_vae_opens_on_every_tab(info):
+def test_every_shipped_latent_model_opens_on_every_tab(info):
     if not dataset_available(info.dataset):
         pytest.skip(f"the {info.dataset} test images are not on this machine")
     at = open_page(model=f"{info.label} · {DATASETS[info.dataset].title}")

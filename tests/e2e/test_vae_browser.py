@@ -8,8 +8,8 @@ from e2e_helpers import wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-def open_pad(page, url):
-    page.goto(f"{url}/VAE_explorer?tab=Latent+pad")
+def open_pad(page, url, model: str | None = None):
+    page.goto(f"{url}/VAE_explorer?tab=Latent+pad" + (f"&model={model}" if model else ""))
     page.locator("canvas.plane").wait_for(timeout=180_000)  # the first run loads torch, a model and a dataset
     wait_for_app(page)
     page.wait_for_function("() => window.genlabLatentPad && window.genlabLatentPad.sheetsLoaded >= 1",
@@ -55,9 +55,27 @@ def test_dragging_on_the_latent_pad_changes_the_image_and_reports_the_point(app_
     assert decoded_pixels(page) == dragged_image  # the rerun kept the pad as it was
 
 
+def test_dragging_on_the_aae_pad_decodes_where_it_is_released(app_server, page):
+    open_pad(page, app_server, model="digits/aae-mixture")
+    page.get_by_text("AAE, 2-D code").first.wait_for(timeout=60_000)  # the model card names the AAE
+    box = page.locator("canvas.plane").bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    page.wait_for_function("() => window.genlabLatentPad.frames >= 1")
+    first_image = decoded_pixels(page)
+    page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.7 * box["height"], steps=30)
+    page.wait_for_function("() => window.genlabLatentPad.frames > 1")
+    assert decoded_pixels(page) != first_image, "the decoded image did not change while dragging"
+    page.mouse.up()
+    page.get_by_text(re.compile(r"Decoded exactly at z\[0\] = ")).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert stats(page)["releases"] == 1
+
+
 def test_clicking_a_point_of_the_encoded_test_set_shows_that_image(app_server, page):
     page.goto(f"{app_server}/VAE_explorer?tab=Encoded+test+set")
-    points = page.locator(".st-key-scatter_chart .scatterlayer path.point")
+    # the last trace: a class's test codes (the first one is the grey prior samples, with no image behind them)
+    points = page.locator(".st-key-scatter_chart .scatterlayer .trace:last-of-type path.point")
     points.first.wait_for(timeout=180_000)
     wait_for_app(page)
     index = page.locator(".st-key-scatter_index input")

@@ -1,0 +1,108 @@
+"""Does the Train page's VAE learn fast enough for a live demo? At equal training wall time, the default VAE
+(`genlab.training.run`, the recipe the Train page and the CLI share) against the pytorch/examples VAE (its
+784-400-20 MLP, Adam 1e-3, batch 128, rebuilt here), both on Fashion-MNIST, in the same run: the test -ELBO
+(nats per image, one sample per image, seed 0, all 10,000 test images, the same Bernoulli on grey levels).
+
+    .venv/bin/python benchmarks/vae_live_demo.py                  # 20 s and 60 s, 2 threads
+    .venv/bin/python benchmarks/vae_live_demo.py --seconds 20 --threads 2
+
+Run it alone on the machine: both models share the CPU's time budget, so other work changes both figures.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from genlab.data import load_dataset  # noqa: E402
+from genlab.models import get_kind  # noqa: E402
+from genlab.models.base import evaluate_model  # noqa: E402
+from genlab.training.run import RunSpec, TrainingRun  # noqa: E402
+
+
+class ExamplesVAE(nn.Module):
+    """pytorch/examples' vae/main.py model: 784-400-20 MLP encoder and decoder."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def neg_elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Per-image -ELBO (N,) in nats: Bernoulli reconstruction (summed BCE) + KL, one sample."""
+        flat = x.view(len(x), 784)  # (N, 784)
+        h = F.relu(self.fc1(flat))
+        mu, logvar = self.fc21(h), self.fc22(h)  # (N, 20) each
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator)
+        logits = self.fc4(F.relu(self.fc3(z)))  # (N, 784)
+        recon = F.binary_cross_entropy_with_logits(logits, flat, reduction="none").sum(1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        return recon + kl
+
+
+def train_examples(train: torch.Tensor, seconds: float) -> tuple[ExamplesVAE, int]:
+    torch.manual_seed(0)
+    model = ExamplesVAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for batch in train[torch.randperm(len(train))].split(128):
+            loss = model.neg_elbo(batch).sum()  # as the example: the sum over the batch
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            steps += 1
+            if time.perf_counter() - start >= seconds:
+                break
+    return model, steps
+
+
+@torch.inference_mode()
+def examples_test_nats(model: ExamplesVAE, test: torch.Tensor) -> float:
+    g = torch.Generator().manual_seed(0)
+    return torch.cat([model.neg_elbo(x, g) for x in test.split(500)]).mean().item()
+
+
+def train_genlab(seconds: float, folder: Path) -> tuple[float, int]:
+    """The default VAE with its default batch size and learning rate, stopped by the same time limit the Train
+    page's presets use; the test -ELBO as `evaluate_model` reports it (one sample per image, seed 0)."""
+    kind = get_kind("vae")
+    spec = RunSpec(kind="vae", dataset="fashion-mnist", config={}, epochs=None, minutes=seconds / 60,
+                   batch_size=kind.default_batch_size)
+    torch.manual_seed(0)
+    run = TrainingRun(spec, folder / f"vae-{seconds:g}s.safetensors", torch.device("cpu"), command="benchmark")
+    run.prepare()
+    run.train()
+    card = run.finish()
+    return evaluate_model(run.model, load_dataset("fashion-mnist", "test"))["neg_elbo"], card["steps"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, nargs="+", default=[20, 60])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    train, test = load_dataset("fashion-mnist", "train").images, load_dataset("fashion-mnist", "test").images
+    print(f"Fashion-MNIST, {len(train):,} training and {len(test):,} test images; {args.threads} CPU threads\n")
+    print("| training wall time | model | steps | test -ELBO (nats) |")
+    print("| --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for seconds in args.seconds:
+            examples, steps = train_examples(train, seconds)
+            print(f"| {seconds:g} s | pytorch/examples VAE (MLP 784-400-20) | {steps:,} | "
+                  f"{examples_test_nats(examples, test):.2f} |", flush=True)
+            nats, steps = train_genlab(seconds, Path(tmp))
+            print(f"| {seconds:g} s | genlab default VAE (Train page) | {steps:,} | {nats:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
