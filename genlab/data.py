@@ -278,7 +278,8 @@ SHAPES_SIZES = {"train": 20000, "test": 2000}
 def draw_shapes(factors: torch.Tensor, size: int = 28, supersample: int = 3) -> torch.Tensor:
     """Render white shapes on black, anti-aliased by supersampling.
 
-    factors: (N, 5) columns shape index, scale (half-size in pixels), rotation (radians), x, y (pixel centre).
+    factors: (N, 5) columns shape index, scale (the radius of a circle of the same area, in pixels), rotation
+    (radians), x, y (pixel centre).
     Returns (N, 1, size, size) in [0, 1].
     """
     n = len(factors)
@@ -298,8 +299,13 @@ def draw_shapes(factors: torch.Tensor, size: int = 28, supersample: int = 3) -> 
     return torch.nn.functional.avg_pool2d(masks, supersample)  # (N, 1, size, size)
 
 
+# Every shape at scale s covers the area of a circle of radius s, so "scale" is the size you see, whatever the shape
+SQUARE_HALF_SIDE = math.sqrt(math.pi) / 2  # (2 h)^2 = pi
+TRIANGLE_INRADIUS = math.sqrt(math.pi / (3 * math.sqrt(3)))  # an equilateral triangle's area is 3 sqrt(3) r^2
+
+
 def _inside_square(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return torch.maximum(u.abs(), v.abs()) <= 1
+    return torch.maximum(u.abs(), v.abs()) <= SQUARE_HALF_SIDE
 
 
 def _inside_circle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -310,7 +316,7 @@ def _inside_triangle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """Equilateral triangle pointing up (y grows downwards), centred on the origin: inside all three edges."""
     inside = torch.ones_like(u, dtype=torch.bool)
     for angle in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3, math.pi / 2 + 4 * math.pi / 3):
-        inside &= (u * math.cos(angle) - v * math.sin(angle)) >= -0.6  # half-plane opposite this vertex
+        inside &= (u * math.cos(angle) - v * math.sin(angle)) >= -TRIANGLE_INRADIUS  # half-plane opposite a vertex
     return inside
 
 

@@ -43,10 +43,11 @@ class AAEConfig:
     prior: str = field(default="mixture", metadata={
         "choices": PRIORS, "title": "Prior",
         "help": "The shape the codes are pushed into. Any shape works, as long as it can be sampled."})
-    num_classes: int = field(default=0, metadata={
+    num_classes: int = field(default=10, metadata={
         "title": "Classes",
-        "help": "0: the discriminator sees only codes. 10 (with 10 classes in the data): the prior is cut into 10 "
-                "parts and each class is pushed into its own part."})
+        "help": "10 (for data with 10 classes): the prior is cut into 10 parts and each class is pushed into its "
+                "own part, the paper's semi-supervised picture. 0: the discriminator sees only codes (slower to "
+                "settle, and a mixture's parts may be left empty). Shapes has 3 classes."})
     width: int = 32  # the encoder and decoder: as the VAE's
     hidden: int = 256
     d_hidden: int = 256  # units of each of D's two hidden layers
@@ -55,7 +56,7 @@ class AAEConfig:
 
     @classmethod
     def tiny(cls, **overrides) -> "AAEConfig":
-        return cls(**{"width": 4, "hidden": 16, "d_hidden": 16, **overrides})
+        return cls(**{"width": 4, "hidden": 16, "d_hidden": 16, "num_classes": 0, **overrides})
 
     def __post_init__(self):
         if self.prior not in PRIORS:
@@ -66,7 +67,8 @@ class AAEConfig:
         if self.num_classes < 0 or self.num_classes == 1:
             raise ValueError(f"num_classes must be 0 (no classes) or at least 2, not {self.num_classes}")
         if self.num_classes and self.prior == "gaussian":
-            raise ValueError("a Gaussian cannot be cut into one part per class: pick the mixture, ring or swiss roll")
+            raise ValueError("a Gaussian cannot be cut into one part per class: set Classes to 0, or pick the mixture, "
+                             "ring or swiss roll")
 
 
 def sample_prior(prior: str, n: int, latent_dim: int, parts: int, generator: torch.Generator,

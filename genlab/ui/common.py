@@ -6,6 +6,7 @@ session: they are put in eval mode and must never be changed by a page (use torc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 import torch
@@ -14,7 +15,7 @@ from genlab.checkpoints import CheckpointError, CheckpointInfo, list_checkpoints
 from genlab.classroom import inert
 from genlab.data import DATASETS, DatasetMissing, ImageDataset, load_dataset
 from genlab.device import describe_device, pick_device
-from genlab.models import NEEDS, get_kind, kind_names_with
+from genlab.models import NEEDS, ModelKind, get_kind, kind_names_with
 from genlab.models.loading import LoadedCheckpoint, load_checkpoint
 from genlab.ui.presenter import is_presenting
 from genlab.ui.roles import my_private_folder
@@ -54,12 +55,15 @@ def device_badge() -> None:
 
 
 def checkpoint_picker(capability: str | None, key: str, help: str | None = None, upload: bool = True,
-                      kind: str | None = None) -> CheckpointInfo | None:
+                      kind: str | None = None, first: Callable[[ModelKind], bool] | None = None
+                      ) -> CheckpointInfo | None:
     """A selectbox of every readable checkpoint whose kind has `capability` (or is `kind`), shipped and yours, and
     below it an uploader for such a checkpoint (checked, then listed and selected). None (with a message) if
-    there is none."""
+    there is none. first: kinds to list (and select) before the others."""
     kinds = {kind} if kind else kind_names_with(capability)
     found = [c for c in list_checkpoints(kinds=kinds, private=my_private_folder()) if c.card is not None]
+    if first is not None:
+        found.sort(key=lambda c: not first(get_kind(c.kind)))  # stable: the usual order within each group
     uploaded = st.session_state.pop(f"{key}_uploaded", None)  # the path to select after an upload
     paths = [str(c.path) for c in found]
     if uploaded in paths:

@@ -510,9 +510,9 @@ def factors_tab(ex: Explorer) -> None:
                      "gap to the second best (share)": round(fm.gaps[k].item(), 2)})
     st.dataframe(rows, hide_index=True)
     collapsed = [d for d in order if encoded.stochastic and encoded.kl_per_dimension[d] < 0.05]
-    st.caption("Rotation is judged on squares and triangles only: a circle has none. A square looks the same "
-               "after 90°, so its rotation repeats at the range's ends. The single-dimension fit cuts the "
-               "dimension into 20 bins and predicts the factor's mean (or most common shape) in each."
+    st.caption("Rotation is judged on squares and triangles only: a circle has none (the angles run from 0° to "
+               "45°, half a square's symmetry, so no two angles draw the same square). The single-dimension fit "
+               "cuts the dimension into 20 bins and predicts the factor's mean (or most common shape) in each."
                + (f" Dimensions {', '.join(f'z[{d}]' for d in collapsed)} have KL near 0: **posterior collapse**, "
                   "the encoder ignores them (q = N(0, 1)) and so does the decoder." if collapsed else ""))
 
@@ -577,7 +577,11 @@ def beside_tab(ex: Explorer) -> None:
     has_bound = lambda name: get_kind(name).likelihood != NO_LIKELIHOOD  # noqa: E731
     mine = has_bound(ex.checkpoint.card["kind"])  # default: a VAE beside an autoencoder, and the other way round
     default = next((i for i, c in enumerate(others) if has_bound(c.kind) != mine), 0)
-    choice = st.selectbox("Beside", range(len(others)), index=default, key="beside_model",
+    if st.session_state.get("beside_for") != ex.path or st.session_state.get("beside_model", 0) >= len(others):
+        # another model chosen above (or a listed file gone): start from the default
+        st.session_state["beside_for"] = ex.path
+        st.session_state["beside_model"] = default
+    choice = st.selectbox("Beside", range(len(others)), key="beside_model",
                           format_func=lambda i: others[i].label,
                           help="Another latent model of the same data set, with a code of the same size.")
     other = open_explorer(others[choice])

@@ -191,3 +191,13 @@ def test_a_bad_zip_gets_one_sentence():
     at.file_uploader(key="train_zip").upload("bad.zip", b"not a zip", "application/zip")
     at.run()
     assert not at.exception and "not a zip archive" in at.error[0].value
+
+
+def test_the_aae_offers_its_prior_and_classes_with_a_sentence_each():
+    at = open_page()
+    at.selectbox(key="train_kind").set_value("aae").run()
+    assert not at.exception
+    prior = at.selectbox(key="train_cfg_aae_prior")
+    assert prior.value == "mixture" and set(prior.options) == {"gaussian", "mixture", "ring", "swiss-roll"}
+    classes = at.number_input(key="train_cfg_aae_num_classes")
+    assert classes.value == 10 and prior.help and classes.help

@@ -57,7 +57,7 @@ def test_dragging_on_the_latent_pad_changes_the_image_and_reports_the_point(app_
 
 def test_dragging_on_the_aae_pad_decodes_where_it_is_released(app_server, page):
     open_pad(page, app_server, model="digits/aae-mixture")
-    page.get_by_text("AAE, 2-D code").first.wait_for(timeout=60_000)  # the model card names the AAE
+    page.get_by_text("prior: a mixture of 10 Gaussians").first.wait_for(timeout=60_000)  # the AAE describes itself
     box = page.locator("canvas.plane").bounding_box()
     page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])
     page.mouse.down()

@@ -78,7 +78,7 @@ def test_each_phase_of_the_aae_moves_only_what_it_should(shapes):
 
 def test_training_pulls_the_aae_codes_onto_the_prior(shapes):
     torch.manual_seed(0)
-    model = AAE(AAEConfig(prior="gaussian", width=8, hidden=32, d_hidden=32))
+    model = AAE(AAEConfig(prior="gaussian", num_classes=0, width=8, hidden=32, d_hidden=32))
     optimizers = model.make_optimizers()
     before = codes_against_prior(model, shapes, n=300)
     for step in range(600):
@@ -110,7 +110,7 @@ def test_each_part_of_the_mixture_is_its_own_cluster():
 
 def test_bad_aae_settings_are_one_sentence():
     with pytest.raises(ValueError, match="2-D"):
-        AAEConfig(latent_dim=8, prior="ring")
+        AAEConfig(latent_dim=8, prior="ring", num_classes=0)
     with pytest.raises(ValueError, match="Gaussian cannot be cut"):
         AAEConfig(prior="gaussian", num_classes=10)
 

@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from genlab.data import ImageDataset
+from genlab.models.aae import AAE, AAEConfig
+from genlab.models.autoencoder import Autoencoder, AutoencoderConfig
 from genlab.models.dcgan import DCGAN, DCGANConfig
 from genlab.models.vae import VAE, VAEConfig
 from genlab.training import live as job_extras
@@ -131,3 +133,19 @@ def test_an_error_while_drawing_reaches_the_training_thread(monkeypatch):
             extras.offer(2)  # raised at the next step
     finally:
         extras.close()
+
+
+def test_the_latent_map_of_an_aae_carries_samples_of_its_prior_and_an_autoencoder_none():
+    frames = {}
+    for name, model in (("aae", AAE(AAEConfig.tiny(prior="ring"))), ("ae", Autoencoder(AutoencoderConfig.tiny()))):
+        recorder = Recorder()
+        extras = LiveExtras(model, toy_test_set(), torch.device("cpu"), recorder)
+        try:
+            extras.draw_now(1)
+        finally:
+            extras.close()
+        frames[name] = recorder.frames[-1].latent
+    ring = frames["aae"].prior  # (N, 2) samples of a ring of radius 2
+    assert ring.shape == frames["aae"].points.shape
+    assert abs(float((ring ** 2).sum(1).mean() ** 0.5) - 2.0) < 0.1
+    assert frames["ae"].prior is None and frames["ae"].points.shape == (job_extras.LATENT_POINTS, 2)
