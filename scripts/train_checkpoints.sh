@@ -11,8 +11,13 @@ if [[ "$which" == vae || "$which" == all ]]; then
       --title "VAE, 16-D latent" --out checkpoints/fashion-mnist/vae-16d.safetensors
   $py -m genlab train vae --dataset digits --latent-dim 2 --epochs 30 --half --weights-only \
       --title "VAE, 2-D latent" --out checkpoints/digits/vae-2d.safetensors
-  $py -m genlab train vae --dataset shapes --latent-dim 10 --beta 4 --epochs 20 --half --weights-only \
-      --title "beta-VAE (beta 4), 10-D latent" --out checkpoints/shapes/beta-vae-10d.safetensors
+  # Three betas on shapes, so the Factors tab shows the trade-off (one thread each: about 10 minutes alone).
+  for beta in 1 4 8; do
+    name=$([[ $beta == 1 ]] && echo vae-10d || ([[ $beta == 4 ]] && echo beta-vae-10d || echo beta-vae-10d-b$beta))
+    title=$([[ $beta == 1 ]] && echo "VAE (beta 1), 10-D latent" || echo "beta-VAE (beta $beta), 10-D latent")
+    OMP_NUM_THREADS=1 $py -m genlab train vae --dataset shapes --latent-dim 10 --beta $beta --epochs 60 \
+        --half --weights-only --title "$title" --out checkpoints/shapes/$name.safetensors
+  done
 fi
 if [[ "$which" == autoencoders || "$which" == all ]]; then
   # The plain autoencoder: the 2-D VAE's layers and epochs, without noise or KL (one thread: about 3 and 6 min).

@@ -1,15 +1,17 @@
 """The shipped autoencoders still teach their lesson (a few hundred samples each; the README gives the full-size
 figures and `benchmarks/autoencoder_quality.py` prints them): the plain autoencoder's decodes of N(0, I) codes
-are clearly worse than the VAE's of the same size, and the AAE's codes match its prior far better than the VAE's."""
+are clearly worse than the VAE's of the same size, the AAE's codes match its prior far better than the VAE's, and
+the beta-VAE of shapes gives each known factor a dimension of its own."""
 from pathlib import Path
 
 import pytest
 import torch
 
 from genlab import checkpoints
-from genlab.data import dataset_available
+from genlab.data import dataset_available, load_dataset
 from genlab.evaluation.code_match import codes_against_prior
 from genlab.evaluation.compare import load_reference
+from genlab.evaluation.disentanglement import factors_of_model
 from genlab.evaluation.metrics import extract_features, fid_from_features
 from genlab.models.loading import load_checkpoint
 
@@ -55,3 +57,16 @@ def test_the_mixture_aae_puts_each_class_into_its_own_part_of_the_prior():
     centres = parts.view(1000, 10, 2).mean(0)  # (10, 2) the mean of each part of the prior
     nearest = torch.cdist(codes, centres).argmin(1)  # (N,)
     assert (nearest == test.labels).float().mean() > 0.8  # the class's own part, for most test digits
+
+
+def test_the_shipped_beta_vae_of_shapes_finds_every_factor():
+    """A dimension per factor predicts it on its own (R^2 >= 0.7; the shape right >= 90% of the time), MIG >= 0.25,
+    on the 2,000 test shapes."""
+    path = SHIPPED / "shapes" / "beta-vae-10d.safetensors"
+    if not path.exists():
+        pytest.skip("the shapes beta-VAE is not here")
+    fm = factors_of_model(load_checkpoint(path).model.float().eval(), load_dataset("shapes", "test"))
+    fits = {name: fm.one_dimension_fit[k].max().item() for k, name in enumerate(fm.factor_names)}
+    assert fits["shape"] >= 0.9 and all(fits[name] >= 0.7 for name in ("scale", "rotation", "x", "y")), fits
+    assert len({fm.best_dimension(k) for k in range(len(fm.factor_names))}) == 5  # five different dimensions
+    assert fm.mig >= 0.25, fm.mig

@@ -26,8 +26,8 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("VAE explorer", "Sliders & traversals"): (
         "A mixing desk: one slider per latent dimension, each strip shows what moving that one does.",
         "Move one slider at a time, on a beta-VAE and on a plain VAE.",
-        "Dimensions with KL near 0 change nothing (collapsed to the prior); on the beta-VAE of shapes, an active "
-        "dimension tends to change one factor: position, scale or rotation."),
+        "Dimensions with KL near 0 change nothing (collapsed to the prior); on the beta-VAE of shapes, each active "
+        "dimension changes one factor: the shape, its size, its rotation, or its position across or down."),
     ("VAE explorer", "Interpolation"): (
         "A morph between two test images, through the codes between theirs.",
         "Pick two images of different classes; compare linear and spherical paths.",

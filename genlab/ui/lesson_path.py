@@ -82,8 +82,9 @@ STEPS = [
         {"tab": "Sliders & traversals", "model": "shapes/beta-vae-10d"},
         "The VAE explorer's Sliders & traversals tab, with the beta-VAE trained on shapes.",
         "If one latent dimension is moved and the others kept, how many things about the shape should change?",
-        "Traversing one active dimension changes mostly one factor (position, scale or rotation); dimensions with "
-        "KL near 0 change nothing: they collapsed to the prior. The Factors tab measures it. Then pick the AAE "
+        "Traversing one active dimension changes one factor (shape, size, rotation, position across or down); "
+        "dimensions with KL near 0 change nothing: they collapsed to the prior. The Factors tab measures it, and "
+        "comparing the VAEs of shapes with beta 1, 4 and 8 shows the trade with reconstruction. Then pick the AAE "
         "of digits with the mixture prior in the Encoded test set tab: a discriminator pushed each class into "
         "its own Gaussian of the ring, where grey prior samples lie."),
     LessonStep(
