@@ -286,8 +286,9 @@ def _select_scatter_point() -> None:
 
 @st.fragment
 def scatter_tab(ex: Explorer) -> None:
-    st.markdown("Each dot is the **mean code mu of one test image**, coloured by its class. The encoder was never "
-                "told the classes, yet similar images land close together. **Click a dot** to see that image.")
+    st.markdown("Each dot is the **code of one test image** (for a VAE, the mean mu of q(z|x)), coloured by its "
+                "class. The encoder was never told the classes, yet similar images land close together. **Click a "
+                "dot** to see that image.")
     words = prior_words(ex)
     st.caption(f"Grey: as many codes drawn from the prior, {words}: where the codes should lie, if they match it."
                if words else "An autoencoder has no prior: nothing decides where its codes lie, or what the empty "
@@ -593,8 +594,8 @@ def beside_tab(ex: Explorer) -> None:
                                 config={"staticPlot": True})
             images = prior_decodes(model.path, model.modified, PRIOR_SAMPLES)
             words = prior_words(model)
-            show_images(images, f"decodes of {PRIOR_SAMPLES} codes drawn from " + (
-                words or "N(0, I), a prior it never had"), scale=2, where=column, max_width=420)
+            column.image(picture(images, scale=3, nrow=8), width="stretch", caption=(
+                f"decodes of {PRIOR_SAMPLES} codes drawn from " + (words or "N(0, I), a prior it never had")))
             st.caption(f"FID of its samples: {_sampled_fid(model.path, model.dataset)}.")
 
 
