@@ -7,7 +7,7 @@ import streamlit as st
 
 from genlab.checkpoints import CheckpointError
 from genlab.data import DatasetMissing
-from genlab.models import LATENT, NO_LIKELIHOOD
+from genlab.models import LATENT
 from genlab.ui import latent_explorer
 from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
 from genlab.ui.guide import guide
@@ -37,7 +37,7 @@ with intro:
             "there is no bound on log p(x)."
         )
 with picker:
-    info = checkpoint_picker(LATENT, key="vae_model", first=lambda kind: kind.likelihood != NO_LIKELIHOOD,  # VAEs
+    info = checkpoint_picker(LATENT, key="vae_model", first=lambda kind: kind.reports_likelihood,  # VAEs first
                              help="Autoencoders, VAEs, beta-VAEs and AAEs. 2-D models show their whole latent space "
                                   "on a plane; larger ones reconstruct better. Models you train on the Train page "
                                   "appear here too.")

@@ -9,7 +9,7 @@ from genlab.checkpoints import CheckpointError, read_card
 from genlab.classroom import inert
 from genlab.data import DATASETS, dataset_available
 from genlab.images import grid
-from genlab.models import LATENT, NO_LIKELIHOOD, SAMPLES, choices, kinds_with
+from genlab.models import LATENT, SAMPLES, choices, kinds_with
 from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
 from genlab.ui.guide import guide
@@ -129,7 +129,7 @@ def start(spec: JobSpec) -> None:
 settings_col, live_col = st.columns([1, 2], gap="large")
 with settings_col:
     quick = next((i for i, k in enumerate(KIND_CHOICES.values())  # a minute is enough, and it reports a bound
-                  if k.can(LATENT) and k.likelihood != NO_LIKELIHOOD), 0)
+                  if k.can(LATENT) and k.reports_likelihood), 0)
     kind_name = st.selectbox("Model", list(KIND_CHOICES), format_func=lambda n: KIND_CHOICES[n].title, index=quick,
                              key="train_kind", help="Each model family learns p(x) (or a sampler) differently.")
     st.caption(f"{KIND_CHOICES[kind_name].summary} ({KIND_CHOICES[kind_name].paper})")

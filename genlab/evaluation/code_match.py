@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.data import ImageDataset
+from genlab.models.base import encode_codes
 
 BANDWIDTHS = (0.1, 0.3, 1.0, 3.0)  # kernel widths in code units: the priors span about [-3, 3]
 
@@ -41,9 +42,7 @@ class CodeMatch:
 def codes_against_prior(model, test: ImageDataset, n: int = 2000, seed: int = 0, prior_of=None) -> CodeMatch:
     """MMD^2 between the codes (encoder means) of the first n test images and n samples of a prior: the
     model's own, or that of `prior_of` (another model), so two models are judged against one prior."""
-    device = next(model.parameters()).device
-    codes = torch.cat([model.encode(x.to(device))[0].float().cpu()
-                       for x in test.images[:n].split(500)])  # (n, latent): the codes, or a VAE's means
+    codes = encode_codes(model, test.images[:n])  # (n, latent): the codes, or a VAE's means
     prior_model = prior_of if prior_of is not None else model
     g = torch.Generator().manual_seed(seed)
     first, _ = prior_model.prior_sample(len(codes), g)  # (n, latent)

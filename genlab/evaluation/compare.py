@@ -27,7 +27,7 @@ from genlab.data import DATASETS, ImageDataset, load_dataset
 from genlab.evaluation.metrics import (class_coverage, extract_features, fid_from_features, kid_from_features,
                                        nearest_training_images, precision_recall, predict_classes)
 from genlab.images import grid, png_bytes
-from genlab.models import FEATURES, NO_LIKELIHOOD, SAMPLES, get_kind, kind_names_with
+from genlab.models import FEATURES, SAMPLES, get_kind, kind_names_with
 from genlab.models.base import count_parameters, evaluate_model, nats_to_bits_per_dim
 from genlab.models.loading import load_checkpoint
 
@@ -282,7 +282,7 @@ def checkpoint_row(path: Path, reference: Reference, settings: CompareSettings, 
         row.update({"name": short(checkpoint.card.get("title", path.stem)), "kind": checkpoint.kind,
                     "family": kind.family, "path": str(path), "images/s": n / sampling_s,
                     "parameters": count_parameters(model)})
-        if kind.likelihood != NO_LIKELIHOOD:
+        if kind.reports_likelihood:
             report(0.9, "computing the likelihood on test images")
             subset = _subset(reference.test, settings.likelihood_images)
             metrics = evaluate_model(model, subset, device)

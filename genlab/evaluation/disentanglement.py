@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from genlab.data import CATEGORICAL_FACTORS, ImageDataset, where_factors_apply
+from genlab.models.base import encode_codes
 
 BINS = 20  # histogram bins per code dimension and per continuous factor
 
@@ -114,11 +115,9 @@ def factor_matrix(codes: torch.Tensor, factors: torch.Tensor, factor_names: list
     return FactorMatrix(list(factor_names), mi, entropy, fit)
 
 
-@torch.inference_mode()
 def factors_of_model(model, dataset: ImageDataset) -> FactorMatrix:
     """The factor matrix of a latent model's codes (encoder means) on a data set with known factors."""
     if dataset.factors is None:
         raise ValueError(f"{dataset.name} has no known factors: pick a model trained on shapes")
-    device = next(model.parameters()).device
-    codes = torch.cat([model.encode(x.to(device))[0].float().cpu() for x in dataset.images.split(500)])  # (N, D)
+    codes = encode_codes(model, dataset.images)  # (N, D)
     return factor_matrix(codes, dataset.factors, dataset.factor_names, include=where_factors_apply(dataset))

@@ -69,6 +69,11 @@ class ModelKind:
         if self.likelihood not in (EXACT, BOUND, NO_LIKELIHOOD):
             raise ValueError(f"likelihood must be exact, bound or none, not {self.likelihood!r}")
 
+    @property
+    def reports_likelihood(self) -> bool:
+        """True for an exact likelihood or a bound on it; False for autoencoders and implicit models."""
+        return self.likelihood != NO_LIKELIHOOD
+
     def can(self, *capabilities: str) -> bool:
         return set(capabilities) <= self.capabilities
 

@@ -86,6 +86,14 @@ def learning_rate(optimizers: dict[str, torch.optim.Optimizer]) -> float:
     return next(iter(optimizers.values())).param_groups[0]["lr"]
 
 
+@torch.inference_mode()
+def encode_codes(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The codes of a LATENT model for images (N, C, H, W): encoder means for a VAE, the code itself for an
+    autoencoder; (N, latent) float32 on the CPU."""
+    device = next(model.parameters()).device
+    return torch.cat([model.encode(x.to(device))[0].float().cpu() for x in images.split(batch_size)])
+
+
 # -- likelihoods -----------------------------------------------------------------------------------------
 
 def nats_to_bits_per_dim(nats_per_image: float, dims: int) -> float:

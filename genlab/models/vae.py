@@ -43,13 +43,6 @@ class VAEConfig:
         "help": "beta-TCVAE (Chen et al. 2018): above 0 also penalises the dependence between the latent "
                 "dimensions (their total correlation), which favours one factor per dimension without squeezing "
                 "each dimension's information as a large beta does."})
-    capacity: float = field(default=0.0, metadata={
-        "title": "KL capacity (nats)",
-        "help": "Burgess et al. 2018: above 0, the loss is reconstruction + beta·|KL − C|, with the target C "
-                "rising from 0 to this many nats over the capacity steps, so the code takes in information one "
-                "factor at a time instead of beta simply squeezing it."})
-    capacity_steps: int = field(default=5000, metadata={
-        "title": "Steps to reach the capacity", "help": "Training steps over which C rises to its full value."})
     width: int = 32  # channels of the first conv layer (the second has twice as many)
     hidden: int = 256  # size of the fully connected layer between the convs and z
     image_channels: int = 1
@@ -63,8 +56,6 @@ class VAEConfig:
         check_code_and_image(self)
         if self.beta <= 0:
             raise ValueError(f"beta must be positive, not {self.beta}")
-        if self.capacity < 0 or self.capacity_steps < 1:
-            raise ValueError("the KL capacity must be 0 or more, reached after at least 1 step")
         if self.tc_weight < 0:
             raise ValueError(f"the total correlation's weight must be 0 or more, not {self.tc_weight}")
 
@@ -111,7 +102,6 @@ class VAE(Model):
         self.config = c = config
         self.encoder = conv_encoder(c, outputs=2 * c.latent_dim)  # (N, 2*latent): mu and log sigma^2
         self.decoder = conv_decoder(c)  # (N, latent) -> (N, C, H, W) Bernoulli logits
-        self.steps_taken = 0  # training steps so far, for the KL capacity's schedule (not saved)
 
     # -- the model ---------------------------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -193,13 +183,7 @@ class VAE(Model):
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         recon, kl, z, mu, logvar = self._terms(x)
         report = {"recon": recon.mean().item(), "kl": kl.mean().item()}
-        if self.config.capacity:  # capacity control: hold the KL near a target that rises during training
-            target = self.config.capacity * min(1.0, self.steps_taken / self.config.capacity_steps)
-            self.steps_taken += self.training  # counts training steps of this session (restarts on resume)
-            loss = recon.mean() + self.config.beta * (kl.mean() - target).abs()
-            report["capacity"] = target
-        else:
-            loss = (recon + self.config.beta * kl).mean()  # minimise -ELBO (with beta on the KL term)
+        loss = (recon + self.config.beta * kl).mean()  # minimise -ELBO (with beta on the KL term)
         if self.config.tc_weight:  # beta-TCVAE: penalise only the dependence between the dimensions, more
             tc = self.total_correlation(z, mu, logvar)
             loss = loss + self.config.tc_weight * tc
@@ -238,10 +222,8 @@ VAE_KIND = register_kind(ModelKind(
     capabilities=frozenset({SAMPLES, LATENT}), likelihood=BOUND, likelihood_metric="neg_elbo",
     discretisation="pixels scored as Bernoulli probabilities (a likelihood on black-and-white images only)",
     likelihood_on_grey=False,
-    loss_labels={"loss": "loss = recon + β·KL (or β·|KL − C|) (+ weight·TC)", "recon": "reconstruction −log p(x|z)",
-                 "kl": "KL(q(z|x) ‖ p(z))", "tc": "total correlation of the batch's codes",
-                 "capacity": "KL target C", "neg_elbo": "−ELBO"},
-    panels_together=(("kl", "capacity"),),
+    loss_labels={"loss": "loss = recon + β·KL (+ weight·TC)", "recon": "reconstruction −log p(x|z)",
+                 "kl": "KL(q(z|x) ‖ p(z))", "tc": "total correlation of the batch's codes", "neg_elbo": "−ELBO"},
     curve_note="The loss is the reconstruction term plus β times the KL term (the negative ELBO when β = 1). The "
                "KL usually rises at first, as the codes start to carry information about the images.",
     lesson=5,

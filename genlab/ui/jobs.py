@@ -185,7 +185,7 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
     latent = latent_figure(view)
     if latent is not None:
         right.plotly_chart(latent, key="train_latent", config={"staticPlot": True})
-        right.caption(f"Codes (means of q(z|x)) of {len(view.latent.points)} test images at step "
+        right.caption(f"Codes (for a VAE, the means of q(z|x)) of {len(view.latent.points)} test images at step "
                       f"{view.latent.step:,}, coloured by class: watch the classes sort themselves out in the 2-D code "
                       "space." + (" Grey: as many samples of the prior, the shape the codes are pushed into."
                                   if view.latent.prior is not None else ""))

@@ -16,12 +16,12 @@ import streamlit as st
 import torch
 
 from genlab.checkpoints import CheckpointInfo, list_checkpoints
-from genlab.data import DATASETS
+from genlab.data import CATEGORICAL_FACTORS, DATASETS
 from genlab.explore import latent_space as explore
 from genlab.images import ImageInputError, gif_bytes, grid, png_bytes, read_user_image
 from genlab.evaluation.compare import CompareSettings, cached_row, checkpoint_row_key
 from genlab.evaluation.disentanglement import FactorMatrix, factors_of_model
-from genlab.models import LATENT, NO_LIKELIHOOD, get_kind, kind_names_with, kind_of
+from genlab.models import LATENT, get_kind, kind_names_with, kind_of
 from genlab.models.loading import LoadedCheckpoint
 from genlab.ui import common
 from genlab.ui.busy import take_turn
@@ -329,21 +329,22 @@ def sliders_tab(ex: Explorer) -> None:
     st.markdown("**One slider per latent dimension**, most used first. Beside each, a traversal strip: that "
                 "dimension from −range to +range with the others where the sliders are. In a beta-VAE (beta > 1) "
                 "each used dimension tends to control one factor (position, size, rotation, shape).")
+    reach = code_extent(ex)  # how far the sliders go: 4, or as far as an autoencoder's codes
     top = st.columns([1, 1, 2])
     with top[0]:
         start = base_point(ex, "sliders")
     span = top[1].slider("Traversal range ±", 1.0, 5.0, 3.0, 0.5, key="traversal_span",
                          help="How far each strip moves its dimension.")
     top[1].button("Sliders to the start point", key="sliders_reset", on_click=_reset_sliders,
-                  args=(start.tolist(), code_extent(ex)), help="Set every slider to the start point's value.")
+                  args=(start.tolist(), reach), help="Set every slider to the start point's value.")
     if st.session_state.get("sliders_start") != (ex.path, start.tolist()):  # new model or start point
         st.session_state["sliders_start"] = (ex.path, start.tolist())
-        _reset_sliders(start.tolist(), code_extent(ex))
+        _reset_sliders(start.tolist(), reach)
     order = ex.encoded().dimensions_by_use()
     rows = []
     for d in order:
         left, right = st.columns([1, 2], vertical_alignment="center")
-        value = left.slider(dimension_label(ex, d), -code_extent(ex), code_extent(ex), step=0.1, key=f"slider_z{d}",
+        value = left.slider(dimension_label(ex, d), -reach, reach, step=0.1, key=f"slider_z{d}",
                             help="The value of this latent dimension; the image on the right of the top row "
                                  "updates after you let go.")
         rows.append((d, value, right))
@@ -506,7 +507,7 @@ def factors_tab(ex: Explorer) -> None:
         d = fm.best_dimension(k)
         fit = fm.one_dimension_fit[k, d].item()
         rows.append({"factor": name, "best single dimension": f"z[{d}]",
-                     "how well it predicts the factor alone": (f"{fit:.0%} right" if name == "shape"
+                     "how well it predicts the factor alone": (f"{fit:.0%} right" if name in CATEGORICAL_FACTORS
                                                               else f"R² = {fit:.2f}"),
                      "gap to the second best (share)": round(fm.gaps[k].item(), 2)})
     st.dataframe(rows, hide_index=True)
@@ -536,18 +537,19 @@ def prior_decodes(path: str, modified: float, n: int) -> torch.Tensor:
 
 
 def _code_scatter(ex: Explorer, title: str) -> go.Figure:
-    """A small scatter of the test codes (first two dimensions) over grey N(0, I) samples."""
+    """A small scatter of the test codes (the two most used dimensions) over grey N(0, I) samples."""
     encoded = ex.encoded()
+    dim_x, dim_y = encoded.dimensions_by_use()[:2]
     shown = explore.subsample(len(encoded.mu), 1000)
     gauss = torch.randn(len(shown), 2, generator=torch.Generator().manual_seed(0))  # (n, 2)
     figure = go.Figure(go.Scatter(x=gauss[:, 0].tolist(), y=gauss[:, 1].tolist(), mode="markers", name="N(0, I)",
                                   marker={"color": "#c8c8c8", "size": 3}, hoverinfo="skip"))
     colours = explore.class_colours(len(ex.class_names))
-    figure.add_trace(go.Scatter(x=encoded.mu[shown, 0].tolist(), y=encoded.mu[shown, 1].tolist(), mode="markers",
-                                name="test codes", hoverinfo="skip", marker={
+    figure.add_trace(go.Scatter(x=encoded.mu[shown, dim_x].tolist(), y=encoded.mu[shown, dim_y].tolist(),
+                                mode="markers", name="test codes", hoverinfo="skip", marker={
                                     "size": 4, "color": [colours[int(encoded.labels[i])] for i in shown]}))
     figure.update_layout(height=330, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=title, showlegend=False,
-                         xaxis_title="z[0]", yaxis_title="z[1]")
+                         xaxis_title=f"z[{dim_x}]", yaxis_title=f"z[{dim_y}]")
     figure.update_yaxes(scaleanchor="x", scaleratio=1)
     return figure
 
@@ -575,9 +577,8 @@ def beside_tab(ex: Explorer) -> None:
         st.info(f"No other model of this data set has a {ex.latent_dim}-D code yet: train one on the Train page "
                 "(a VAE or an autoencoder with the same latent size).")
         return
-    has_bound = lambda name: get_kind(name).likelihood != NO_LIKELIHOOD  # noqa: E731
-    mine = has_bound(ex.checkpoint.card["kind"])  # default: a VAE beside an autoencoder, and the other way round
-    default = next((i for i, c in enumerate(others) if has_bound(c.kind) != mine), 0)
+    mine = kind_of(ex.model).reports_likelihood  # default: a VAE beside an autoencoder, and the other way round
+    default = next((i for i, c in enumerate(others) if get_kind(c.kind).reports_likelihood != mine), 0)
     if st.session_state.get("beside_for") != ex.path or st.session_state.get("beside_model", 0) >= len(others):
         # another model chosen above (or a listed file gone): start from the default
         st.session_state["beside_for"] = ex.path
@@ -589,7 +590,7 @@ def beside_tab(ex: Explorer) -> None:
     columns = st.columns(2, gap="large")
     for column, model in zip(columns, (ex, other)):
         with column:
-            label = common.load_model(model.path).card.get("title") or Path(model.path).stem
+            label = model.checkpoint.card.get("title") or Path(model.path).stem
             column.plotly_chart(_code_scatter(model, label), key=f"beside_scatter_{model.path}",
                                 config={"staticPlot": True})
             images = prior_decodes(model.path, model.modified, PRIOR_SAMPLES)
