@@ -123,7 +123,7 @@ def latent_figure(view: JobView) -> go.Figure | None:
     return go.Figure({"data": traces, "layout": {
         "height": 360, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "uirevision": view.id,
         "xaxis": {"title": {"text": "z₁ (the code; for a VAE, the mean of q(z|x))"}},
-        "yaxis": {"title": {"text": "z₂"}},
+        "yaxis": {"title": {"text": "z₂"}, "scaleanchor": "x"},  # one unit is as long across as up: a ring looks round
         "legend": {"font": {"size": 10}}}})
 
 
