@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from genlab import ROOT
 
@@ -360,3 +361,104 @@ register_dataset(DatasetSpec(
     class_names=SHAPE_CLASSES, how_to_get="It is drawn by code and always available.", load=_load_shapes,
 ))
 
+
+# ---------------------------------------------------------------------------------------------------------
+# Domains for unpaired image-to-image translation, built from data we have, where a correct translation is known.
+# A translation data set's labels are *domains* (its class names are the domain names) and its factors hold what a
+# correct translation must keep (the content); CycleGAN and StarGAN see only images and domain labels.
+# - `shapes` (above) is one: its label is the shape, and every shape is drawn from the same distribution of scale,
+#   rotation and position, so "square -> circle" must keep those factors.
+# - `digit-styles`: every digit of `digits` drawn in one of four styles, plain, thick strokes, thin strokes or
+#   slanted (a grey-level dilation, an erosion or a shear of the same digit; the shipped digits classifier still
+#   reads 95% or more of each style correctly), chosen at random with a fixed seed. Each digit appears in one style
+#   only, so the domains hold different images (unpaired, as CycleGAN assumes); the digit is the content to keep.
+
+DIGIT_STYLES = ("plain", "thick", "thin", "slanted")
+STYLE_SEEDS = {"train": 0, "test": 1}
+SHEAR = 0.25  # slanted: x moves by a quarter pixel per pixel above the centre (about 14 degrees)
+
+
+def _plus_neighbours(x: torch.Tensor) -> torch.Tensor:
+    """Each pixel and its four neighbours (zeros outside the image): (N, C, H, W) -> (5, N, C, H, W)."""
+    padded = F.pad(x, (1, 1, 1, 1))  # (N, C, H+2, W+2)
+    h, w = x.shape[-2:]
+    return torch.stack([padded[..., 1:h + 1, 1:w + 1], padded[..., 0:h, 1:w + 1], padded[..., 2:h + 2, 1:w + 1],
+                        padded[..., 1:h + 1, 0:w], padded[..., 1:h + 1, 2:w + 2]])
+
+
+def thicken(x: torch.Tensor) -> torch.Tensor:
+    """Grey-level dilation: each pixel becomes the brightest of itself and its four neighbours (strokes grow by
+    about a pixel on each side). (N, 1, H, W) -> same."""
+    return _plus_neighbours(x).amax(0)
+
+
+THIN_LIT = 0.05  # a pixel of a thin stroke keeps its grey level only where its four neighbours are all above this
+
+
+def thin(x: torch.Tensor) -> torch.Tensor:
+    """Strokes lose their edge pixels: a pixel keeps its grey level only where it and its four neighbours are all
+    lit (above THIN_LIT), so the stroke's core stays as bright as it was. (N, 1, H, W) -> same."""
+    return x * (_plus_neighbours(x).amin(0) > THIN_LIT)
+
+
+def slant(x: torch.Tensor) -> torch.Tensor:
+    """Shear to the right: a pixel at height v above the centre moves SHEAR * v pixels right. (N, 1, H, W)."""
+    n = len(x)
+    # affine_grid maps output coordinates to input ones in [-1, 1]; x_in = x_out + SHEAR * y_out (y grows down)
+    theta = torch.tensor([[1.0, SHEAR, 0.0], [0.0, 1.0, 0.0]]).expand(n, 2, 3)  # (N, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+STYLE_OF = {"plain": lambda x: x, "thick": thicken, "thin": thin, "slanted": slant}
+
+
+def draw_in_style(images: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+    """images (N, 1, H, W) in [0, 1], styles (N,) indices into DIGIT_STYLES -> the same digits in those styles."""
+    out = images.clone()
+    for index, name in enumerate(DIGIT_STYLES):
+        chosen = styles == index
+        if chosen.any():
+            out[chosen] = STYLE_OF[name](images[chosen]).clamp(0, 1)
+    return out
+
+
+def _load_digit_styles(split: str, explicit: Path | None) -> ImageDataset:
+    digits = load_dataset("digits", split, explicit)
+    g = torch.Generator().manual_seed(STYLE_SEEDS[split])
+    styles = torch.randint(0, len(DIGIT_STYLES), (len(digits),), generator=g)  # (N,) one style per digit
+    return ImageDataset(
+        name="digit-styles", split=split, images=draw_in_style(digits.images, styles), labels=styles,
+        class_names=list(DIGIT_STYLES),
+        source=f"{digits.source}, each drawn in one style chosen at random (seed {STYLE_SEEDS[split]})",
+        factors=digits.labels.float().unsqueeze(1), factor_names=["digit"],
+    )
+
+
+register_dataset(DatasetSpec(
+    name="digit-styles", title="Digits in four styles (translation domains)",
+    description="The offline digits, each drawn plain, thick, thin or slanted: four domains whose translations "
+                "must keep the digit.",
+    class_names=DIGIT_STYLES, how_to_get=MNIST_HOW, load=_load_digit_styles, derived_from="digits",
+))
+
+
+def drawn_in_domain(name: str, split: str, domain: int) -> ImageDataset | None:
+    """Every item of a translation set's split drawn in one domain: the same digits in one style, or the same
+    scale, rotation and position as one shape. So a translation can be judged on all 1,000 test digits (or 2,000
+    test shapes), not only on the share that happens to be in the source domain. None for other data sets."""
+    if name == "digit-styles":
+        digits = _load_digits(split, None)
+        styles = torch.full((len(digits),), domain)
+        return ImageDataset(name=name, split=split, images=draw_in_style(digits.images, styles), labels=styles,
+                            class_names=list(DIGIT_STYLES), source=f"{digits.source}, every one {DIGIT_STYLES[domain]}",
+                            factors=digits.labels.float().unsqueeze(1), factor_names=["digit"])
+    if name == "shapes":
+        shapes = load_dataset("shapes", split)
+        factors = shapes.factors.clone()
+        factors[:, 0] = domain
+        images = torch.cat([draw_shapes(chunk) for chunk in factors.split(1000)])
+        return ImageDataset(name=name, split=split, images=images, labels=factors[:, 0].long(),
+                            class_names=list(SHAPE_CLASSES), source=f"{shapes.source}, every one a "
+                            f"{SHAPE_CLASSES[domain]}", factors=factors, factor_names=list(SHAPE_FACTORS))
+    return None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain every shipped checkpoint with the commands recorded in their model cards.
-# Usage: bash scripts/train_checkpoints.sh [vae|autoencoders|classifier|dcgan|gans|pixelcnn|autoregressive|diffusion|all]   (run from the repository root, inside .venv)
+# Usage: bash scripts/train_checkpoints.sh [vae|autoencoders|classifier|dcgan|gans|pixelcnn|autoregressive|diffusion|translation|all]   (run from the repository root, inside .venv)
 set -euo pipefail
 which="${1:-all}"
 py="${PYTHON:-python}"
@@ -108,4 +108,27 @@ if [[ "$which" == diffusion || "$which" == all ]]; then
   OMP_NUM_THREADS=1 $py -m genlab train flow-matching --dataset digits --num-classes 10 --minutes 30 \
       --batch-size 64 --half --weights-only --title "Flow matching, class-conditional" \
       --out checkpoints/digits/flow-matching.safetensors
+fi
+if [[ "$which" == translation || "$which" == all ]]; then
+  # Domain classifiers (they judge translations; shapes' also scores the shapes models on Compare).
+  OMP_NUM_THREADS=1 $py -m genlab train classifier --dataset digit-styles --num-classes 4 --epochs 10 --half \
+      --weights-only --title "Domain classifier (style)" --out checkpoints/digit-styles/classifier.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train classifier --dataset shapes --num-classes 3 --epochs 4 --half \
+      --weights-only --title "Domain classifier (shape)" --out checkpoints/shapes/classifier.safetensors
+  # CycleGAN with and without the cycle loss: plain <-> thick digits, squares <-> circles (one thread each).
+  OMP_NUM_THREADS=1 $py -m genlab train cyclegan --dataset digit-styles --source 0 --target 1 --epochs 30 --half \
+      --weights-only --title "CycleGAN, plain <-> thick" --out checkpoints/digit-styles/cyclegan-thick.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train cyclegan --dataset digit-styles --source 0 --target 1 --cycle-weight 0 \
+      --epochs 30 --half --weights-only --title "CycleGAN without the cycle loss, plain <-> thick" \
+      --out checkpoints/digit-styles/cyclegan-thick-no-cycle.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train cyclegan --dataset shapes --source 0 --target 1 --epochs 10 --half \
+      --weights-only --title "CycleGAN, square <-> circle" --out checkpoints/shapes/cyclegan.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train cyclegan --dataset shapes --source 0 --target 1 --cycle-weight 0 --epochs 10 \
+      --half --weights-only --title "CycleGAN without the cycle loss, square <-> circle" \
+      --out checkpoints/shapes/cyclegan-no-cycle.safetensors
+  # StarGAN: one generator for the four digit styles, and one for the three shapes.
+  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles --num-domains 4 --epochs 30 --half \
+      --weights-only --title "StarGAN, four styles" --out checkpoints/digit-styles/stargan.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset shapes --num-domains 3 --epochs 8 --half --weights-only \
+      --title "StarGAN, three shapes" --out checkpoints/shapes/stargan.safetensors
 fi

@@ -10,7 +10,7 @@ from genlab.data import DatasetMissing
 from genlab.models import LATENT
 from genlab.ui import latent_explorer
 from genlab.ui.common import checkpoint_picker, device_badge, model_card, show_error
-from genlab.ui.guide import guide
+from genlab.ui.guide import explained, guide
 
 st.title("VAE explorer")
 
@@ -22,7 +22,7 @@ with intro:
              "one); an adversarial autoencoder (AAE) pushes them into any shape you choose; a plain autoencoder "
              "does neither, and is no generative model. Pick a model and a tab.")
     with st.expander("The maths"):
-        st.markdown(
+        explained(
             "- **Encoder** q(z|x) = N(mu, sigma²) over latent codes z; **decoder** p(x|z); **prior** p(z) = N(0, I).\n"
             "- Training maximises the **ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))**, reconstruction minus KL: "
             "a lower bound on log p(x).\n"

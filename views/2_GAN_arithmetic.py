@@ -13,7 +13,7 @@ from genlab.images import gif_bytes, grid, png_bytes, to_pil
 from genlab.explore import codes as code_views
 from genlab.models import CODES, CONDITIONAL, GENERATOR, get_kind
 from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
-from genlab.ui.guide import guide
+from genlab.ui.guide import explained, guide
 
 st.title("GAN arithmetic")
 GROUP_KEYS = {"A": "gan_group_a", "B": "gan_group_b", "C": "gan_group_c"}
@@ -21,7 +21,7 @@ SCALE = 3  # 28x28 images shown at 84x84 pixels
 
 intro, picker = st.columns([3, 2], gap="large")
 with intro:
-    st.markdown(
+    explained(
         "- A **GAN** trains a generator G (noise z → image) against a discriminator D (image → probability it is "
         "real). G defines a distribution p_g but never writes it down: a GAN is an **implicit model**, a sampler "
         "whose density cannot be evaluated.\n"

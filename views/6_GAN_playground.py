@@ -10,7 +10,7 @@ from genlab.playground.divergence import BANDWIDTH
 from genlab.playground.gan import (LOSSES, OPTIMIZER_TITLES, ToyGAN, ToyGANConfig, fit_gaussian_mixture,
                                    mixture_density, mixture_log_likelihood, twin_config)
 from genlab.playground.slow_motion import SUBSTEPS, SlowMotion
-from genlab.ui.guide import guide
+from genlab.ui.guide import explained, guide
 
 FRAME_S = 0.1  # ask for a frame every 0.1 s; a slower frame simply delays the next one
 CHART_S = 1.0  # the loss charts redraw once a second while playing: a plotly redraw costs the browser far more
@@ -24,7 +24,7 @@ st.title("GAN playground")
 st.write("Two small networks play a game on points of a plane: a generator G makes fake points from noise, and "
          "a discriminator D learns to tell them from the real ones. Each improves against the other.")
 with st.expander("The maths"):
-    st.markdown(
+    explained(
     "A generator G turns noise z into points; a discriminator D outputs the probability that a point is real. "
     "They play $\\min_G \\max_D\\; \\mathbb{E}_x[\\log D(x)] + \\mathbb{E}_z[\\log(1 - D(G(z)))]$. "
     "For a fixed G the best D is $p_{data}/(p_{data}+p_g)$, and against it G minimises the Jensen-Shannon "

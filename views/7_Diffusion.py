@@ -5,17 +5,16 @@ The tabs live in genlab/ui/diffusion_explorer.py; the maths in genlab/models/dif
 """
 import streamlit as st
 
-from genlab.checkpoints import CheckpointError
-from genlab.models import ITERATIVE, get_kind
+from genlab.models import ITERATIVE
 from genlab.ui import diffusion_explorer as explorer
-from genlab.ui.common import checkpoint_picker, device_badge, load_model, model_card, show_error
-from genlab.ui.guide import guide
+from genlab.ui.common import lazy_tabs, pick_model
+from genlab.ui.guide import explained
 
 st.title("Diffusion and flow matching: from noise to image in steps")
 
 intro, picker = st.columns([3, 2], gap="large")
 with intro:
-    st.markdown(
+    explained(
         "- **Forward process:** blend an image with Gaussian noise, a little more at each time t, until only "
         "noise is left. Nothing is learned here.\n"
         "- **Reverse process:** a network learns to undo it: given a noisy image and t, it predicts which way "
@@ -23,22 +22,9 @@ with intro:
         "- **Trade-offs:** more steps cost more time; guidance trades variety for images that look more like "
         "the class asked for."
     )
-with picker:
-    info = checkpoint_picker(ITERATIVE, key="diff_model",
-                             help="Shipped diffusion and flow models, and the ones you train on the Train page.")
-    device_badge()
-if info is None:
-    st.stop()
-try:
-    checkpoint = load_model(info.path)
-except (CheckpointError, ValueError) as error:
-    show_error(error)
-    st.stop()
-with picker:
-    model_card(checkpoint)
+info, checkpoint = pick_model(intro, picker, ITERATIVE, key="diff_model",
+                              help="Shipped diffusion and flow models, and the ones you train on the Train page.")
 with intro:
-    kind = get_kind(checkpoint.kind)
-    st.markdown(f"- **{kind.title}:** {kind.summary}")
     with st.expander("How this relates to the VAE"):
         st.markdown(
             "A diffusion model is a latent-variable model, like a VAE, with a whole chain of latent codes: the "
@@ -48,10 +34,4 @@ with intro:
             "Unlike a VAE's, its code space has no compression: the price is many decoder passes per sample.")
 
 ex = explorer.Explorer(path=str(info.path), checkpoint=checkpoint)
-# Lazy tabs: only the open tab runs; the open tab is in the URL (?diff_tab=...), handy for a lesson plan.
-tabs = st.tabs(list(explorer.TABS), key="diff_tab", bind="query-params")
-for tab, (name, render) in zip(tabs, explorer.TABS.items()):
-    if tab.open:
-        with tab:
-            guide("Diffusion", name)
-            render(ex)
+lazy_tabs("Diffusion", explorer.TABS, "diff_tab", ex)  # only the open tab runs; ?diff_tab= opens one

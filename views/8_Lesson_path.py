@@ -3,6 +3,7 @@ link to it; the step's link opens its page with the tab and settings it needs.""
 import streamlit as st
 
 from genlab.ui.common import forget_models_from_urls
+from genlab.ui.guide import explained
 from genlab.ui.lesson_path import STEPS
 from genlab.ui.pages import PAGES
 
@@ -32,14 +33,14 @@ st.session_state.lesson_url_step = str(number)
 step = STEPS[number - 1]
 st.header(f"{number}. {step.title}")
 if step.predict:
-    st.markdown(f"**Predict, then try.** {step.predict}")
+    explained(f"**Predict, then try.** {step.predict}")
 if step.page is not None:
     st.markdown(f"**Open.** {step.open_what}")
     title = next(page.title for page in PAGES if page.file == step.page)
     st.page_link(step.page, label=f"Open the {title} page with these settings", icon="👉",
                  query_params=step.settings or None)
 if step.notice:
-    st.markdown(f"**What to notice.** {step.notice}")
+    explained(f"**What to notice.** {step.notice}")
 if step.missing:
     st.info(step.missing)
 previous, _, following = st.columns([1, 4, 1])

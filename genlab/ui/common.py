@@ -5,6 +5,7 @@ session: they are put in eval mode and must never be changed by a page (use torc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -146,3 +147,56 @@ def show_error(error: Exception) -> None:
         st.error(str(error))
     else:
         raise error
+
+
+def pick_model(intro, picker, capability: str, key: str, help: str) -> tuple[CheckpointInfo, LoadedCheckpoint]:
+    """A page's model column (`picker`): every checkpoint with the capability, the device, the model card; and the
+    kind's one line under the page's introduction (`intro`). Stops the page, with one sentence, when there is no
+    such model or the chosen file cannot be read."""
+    with picker:
+        info = checkpoint_picker(capability, key=key, help=help)
+        device_badge()
+    if info is None:
+        st.stop()
+    try:
+        checkpoint = load_model(info.path)
+    except (CheckpointError, ValueError) as error:
+        show_error(error)
+        st.stop()
+    with picker:
+        model_card(checkpoint)
+    with intro:
+        kind = get_kind(checkpoint.kind)
+        st.markdown(f"- **{kind.title}:** {kind.summary}")
+    return info, checkpoint
+
+
+def lazy_tabs(page: str, tabs: dict[str, Callable], key: str, explorer) -> None:
+    """The page's tabs, bound to the URL (?key=Name, so a lesson can link to one); only the open tab runs, under
+    its "What am I looking at?". Data a tab needs and this machine lacks gets one sentence."""
+    from genlab.ui.guide import guide  # the guide's texts load with the first page that shows one
+
+    for tab, (name, render) in zip(st.tabs(list(tabs), key=key, bind="query-params"), tabs.items()):
+        if tab.open:
+            with tab:
+                guide(page, name)
+                try:
+                    render(explorer)
+                except DatasetMissing as error:
+                    show_error(error)
+
+
+@dataclass
+class ChosenModel:
+    """The checkpoint a page shows: its file and the loaded model. The explorers of the pages add what they need."""
+    path: str
+    checkpoint: LoadedCheckpoint
+
+    @property
+    def model(self):
+        return self.checkpoint.model  # shared by every session, in eval mode: only read it
+
+    @property
+    def modified(self) -> float:
+        """The file's version: part of every cache key, so a retrained file is computed anew."""
+        return Path(self.path).stat().st_mtime

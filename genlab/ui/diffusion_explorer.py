@@ -8,17 +8,14 @@ instant, and heavy runs take turns (genlab/ui/busy.py) when a class asks for man
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 import torch
 
 from genlab.data import DatasetMissing
 from genlab.images import gif_bytes, grid, to_pil
-from genlab.models.loading import LoadedCheckpoint
 from genlab.ui.busy import take_turn
-from genlab.ui.common import dataset, load_model
+from genlab.ui.common import ChosenModel, dataset, load_model
 
 SCALE = 4  # 28x28 images shown at 112x112 pixels
 FORWARD_TIMES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -26,19 +23,7 @@ STEP_LADDER = (1, 2, 5, 10, 20, 50)  # the same noise, sampled with each of thes
 GUIDANCE_LADDER = (0.0, 1.0, 2.0, 4.0)
 
 
-@dataclass
-class Explorer:
-    path: str
-    checkpoint: LoadedCheckpoint
-
-    @property
-    def model(self):
-        return self.checkpoint.model  # shared by every session, in eval mode: only read it
-
-    @property
-    def modified(self) -> float:
-        return Path(self.path).stat().st_mtime
-
+class Explorer(ChosenModel):
     @property
     def classes(self) -> list[str]:
         names = self.checkpoint.card.get("class_names") or []

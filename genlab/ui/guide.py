@@ -3,6 +3,8 @@ page reaches from the sidebar. Plain words first; the pages keep the formulas in
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from genlab.ui.presenter import is_presenting
@@ -119,6 +121,19 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
         "The price list: fewer steps are faster, stronger guidance is more on-class.",
         "Lower the number of steps, then raise the guidance scale.",
         "Few steps blur or distort; strong guidance gives more typical, less varied images."),
+    ("Translate", "Translate"): (
+        "A translator who never saw a bilingual dictionary, only books in each language.",
+        "Translate a test image, then pick the model trained without the cycle loss and translate the same one.",
+        "With the cycle loss the round trip lands on the input; without it the translation may be another "
+        "digit or shape, still of the right domain."),
+    ("Translate", "Every domain"): (
+        "One actor playing every role: the same face, another costume each time.",
+        "Pick the StarGAN and read a row from left to right.",
+        "One generator draws every column; each keeps the row's digit or shape, only the domain changes."),
+    ("Translate", "Measured"): (
+        "The exam: hundreds of test images, graded by classifiers that know the right answer.",
+        "Compare the models with and without the cycle loss.",
+        "Both can reach the target domain; only the cycle loss makes them keep the content."),
     ("GAN playground", "Playground"): (
         "A forger (G) and a detective (D) on a map: the background is where D believes points are real.",
         "Press Play on the ring, then try the minimax loss or more D steps.",
@@ -161,20 +176,58 @@ GLOSSARY = {
     "mode collapse": "A generator that covers only some kinds of data (some modes), e.g. draws only a few classes.",
     "precision and recall": "Precision: the share of samples that look like real data (fidelity). Recall: the "
                             "share of real data the samples cover. Read them together.",
+    "domain": "A set of images that share a style or a kind (plain digits, thick digits, squares); a translator "
+              "turns an image of one domain into the same content in another.",
+    "cycle consistency": "Translated to another domain and back, an image should come back: |F(G(x)) − x| small. It "
+                         "ties a translation to its input when there are no before-and-after pairs to learn from.",
     "guidance": "Classifier-free guidance: push a conditional prediction away from the unconditional one, for "
                 "samples more typical of the class and less varied.",
 }
 
 
+# How each glossary term may be written in the pages' text (word starts; case matters for abbreviations)
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "nat": ("nat", "nats"), "bits per dimension": ("bits per dimension", "bits/dim"), "KL divergence": ("KL",),
+    "prior": ("prior",), "posterior": ("posterior",), "latent code": ("latent code", "latent space", "code z"),
+    "ELBO": ("ELBO",), "FID": ("FID",), "mode collapse": ("mode collapse",),
+    "precision and recall": ("precision", "recall"), "guidance": ("guidance",), "domain": ("domain", "domains"),
+    "cycle consistency": ("cycle consistency", "cycle-consistency", "cycle loss"),
+}
+
+
+def terms_in(text: str) -> list[str]:
+    """The glossary's terms that `text` uses, in the glossary's order."""
+    found = []
+    for term, spellings in SPELLINGS.items():
+        for spelling in spellings:
+            flags = 0 if spelling.isupper() else re.IGNORECASE  # "KL", "FID", "ELBO" only as written
+            if re.search(rf"(?<![\w-]){re.escape(spelling)}(?![\w-])", text, flags):
+                found.append(term)
+                break
+    return found
+
+
+def glossary_help(text: str) -> str | None:
+    """The glossary's entries for the terms `text` uses, as a tooltip's Markdown (None when it uses none)."""
+    terms = terms_in(text)
+    return "\n\n".join(f"**{term}**: {GLOSSARY[term]}" for term in terms) if terms else None
+
+
+def explained(text: str) -> None:
+    """Markdown with a tooltip (the ? beside it) that explains the glossary terms it uses, where they appear."""
+    st.markdown(text, help=glossary_help(text))
+
+
 def guide(page: str, tab: str = "") -> None:
-    """The "What am I looking at?" box of a page's tab: collapsed normally, open on a projector."""
+    """The "What am I looking at?" box of a page's tab: collapsed normally, open on a projector. Its terms are
+    explained beside it (the glossary's entries, in a tooltip)."""
     like, try_, notice = GUIDES[(page, tab)]
     text = f"**Like:** {like}\n\n**Try:** {try_}\n\n**Notice:** {notice}"
     if is_presenting():
         st.info(text)
     else:
         with st.expander("What am I looking at?", icon="💡"):
-            st.markdown(text)
+            explained(text)
 
 
 def glossary() -> None:

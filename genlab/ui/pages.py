@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from genlab.models import AUTOREGRESSIVE, GENERATOR, ITERATIVE, LATENT, ModelKind
+from genlab.models import AUTOREGRESSIVE, GENERATOR, ITERATIVE, LATENT, TRANSLATOR, ModelKind
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ PAGES = [
     PageInfo("views/7_Diffusion.py", "Diffusion", "🌫️",
              "Watch noise turn into an image step by step; trade steps for speed and guidance for variety.",
              ITERATIVE),
+    PageInfo("views/9_Translate.py", "Translate", "🔁",
+             "Turn a plain digit into a thick one, a square into a circle, and back: CycleGAN and StarGAN.",
+             TRANSLATOR),
     PageInfo("views/4_Train.py", "Train", "🏋️", "Train a small model live and watch its losses and samples improve."),
     PageInfo("views/5_Compare.py", "Compare", "⚖️",
              "Put the model families side by side: samples, likelihoods and quality metrics on the same data."),

@@ -4,7 +4,7 @@ after the tree and get their own branch.
 """
 from __future__ import annotations
 
-from genlab.models import SAMPLES, ModelKind
+from genlab.models import SAMPLES, TRANSLATOR, ModelKind
 from genlab.ui.pages import PAGES, explorer_for
 
 BRANCHES = [  # (the start of a kind's family, the branch's words)
@@ -17,6 +17,11 @@ BRANCHES = [  # (the start of a kind's family, the branch's words)
 
 PLAYGROUND = next(page for page in PAGES if page.file == "views/6_GAN_playground.py")
 MIXTURE_URL = f"{PLAYGROUND.url_path}?gp_view=Explicit+vs+implicit+density"  # the playground's mixture view
+
+
+def on_the_tree(kind: ModelKind) -> bool:
+    """Models of images: samplers, and translators (adversarial, so implicit: G's outputs have no written density)."""
+    return kind.can(SAMPLES) or kind.can(TRANSLATOR)
 
 
 def quoted(text: str) -> str:
@@ -44,7 +49,7 @@ def taxonomy_dot(kinds: list[ModelKind]) -> str:
         if number == 0:  # before deep learning: the playground's mixture, fitted by maximum likelihood (EM)
             lines.append(f"mixture [label={quoted('Gaussian mixture (EM)')}, shape=ellipse, fontcolor=blue, "
                          f"URL={quoted(MIXTURE_URL)}, target=_self]; branch0 -> mixture;")
-        for leaf, kind in enumerate(k for k in kinds if k.can(SAMPLES) and k.family.startswith(start)):
+        for leaf, kind in enumerate(k for k in kinds if on_the_tree(k) and k.family.startswith(start)):
             url = page_url(kind)
             link = f", URL={quoted(url)}, target=_self, fontcolor=blue" if url else ""
             lines.append(f"kind{number}_{leaf} [label={quoted(kind.title)}, shape=ellipse{link}]; "
@@ -55,4 +60,4 @@ def taxonomy_dot(kinds: list[ModelKind]) -> str:
 
 def unplaced(kinds: list[ModelKind]) -> list[ModelKind]:
     """Generative kinds whose family matches no branch (a new family needs a branch here)."""
-    return [k for k in kinds if k.can(SAMPLES) and not any(k.family.startswith(start) for start, _ in BRANCHES)]
+    return [k for k in kinds if on_the_tree(k) and not any(k.family.startswith(start) for start, _ in BRANCHES)]

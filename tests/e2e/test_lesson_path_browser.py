@@ -9,7 +9,7 @@ from e2e_helpers import wait_for_app
 from genlab.ui.lesson_path import STEPS
 
 pytestmark = pytest.mark.e2e
-TAB_KEYS = ("tab", "pcnn_tab", "diff_tab", "gan_tab")
+TAB_KEYS = ("tab", "pcnn_tab", "diff_tab", "gan_tab", "tr_tab")
 
 
 def test_walking_the_lesson_path_from_step_1_to_the_last(app_server, page):
