@@ -58,8 +58,9 @@ def main() -> None:
                     continue
                 images = drawn_in_domain(dataset, "test", source) or test  # every test item, in the source domain
                 f = translation_figures(model, images, source, target, domains, content, n=args.n)
+                share = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731  (no known content: -)
                 print(f"| {Path(path).parent.name}/{Path(path).stem} | {names[source]} -> {names[target]} | {f['n']} | "
-                      f"{f['domain_accuracy']:.1%} | {f['content_kept']:.1%} | {f['content_kept_source']:.1%} | "
+                      f"{f['domain_accuracy']:.1%} | {share(f['content_kept'])} | {share(f['content_kept_source'])} | "
                       f"{f['round_trip']:.3f} |", flush=True)
 
 

@@ -448,8 +448,8 @@ def drawn_in_domain(name: str, split: str, domain: int) -> ImageDataset | None:
     scale, rotation and position as one shape. So a translation can be judged on all 1,000 test digits (or 2,000
     test shapes), not only on the share that happens to be in the source domain. None for other data sets."""
     if name == "digit-styles":
-        digits = _load_digits(split, None)
-        styles = torch.full((len(digits),), domain)
+        digits = load_dataset("digits", split)
+        styles = torch.full((len(digits),), domain)  # (N,) every digit in one style
         return ImageDataset(name=name, split=split, images=draw_in_style(digits.images, styles), labels=styles,
                             class_names=list(DIGIT_STYLES), source=f"{digits.source}, every one {DIGIT_STYLES[domain]}",
                             factors=digits.labels.float().unsqueeze(1), factor_names=["digit"])

@@ -154,7 +154,8 @@ class CycleGAN(Model):
         self.eval()
         try:
             net = self.g_ab if target == self.config.target else self.g_ba
-            return to_unit(net(to_signed(x)))
+            device = next(self.parameters()).device  # the model's device; the result goes back to x's
+            return to_unit(net(to_signed(x.to(device)))).to(x.device)
         finally:
             self.train(was_training)
 

@@ -17,8 +17,14 @@ hiding the input in the translation (a faint pattern the same G decodes on the w
 "CycleGAN, a Master of Steganography"): genlab's StarGAN trained without the identity term drew scribbles that
 came back as the right digit. The identity term (CycleGAN's, not the StarGAN paper's) anchors G near the input.
 
+D_src in the paper asks only "real or fake?", whatever the domain: a translation that still looks like its source
+domain passes as real, and only D_cls pushes it across, which G can satisfy with changes too faint to see.
+`projection` makes D_src ask "a real image of this domain?" (Miyato & Koyama's projection, per patch), as CycleGAN's
+one discriminator per domain does.
+
 The paper's adversarial loss is WGAN-GP; genlab uses least squares (as its CycleGAN does), which trains stably at
-this size without the gradient penalty's second backward pass. Networks: CycleGAN's translator and PatchGAN (genlab/models/cyclegan.py).
+this size without the gradient penalty's second backward pass. Networks: CycleGAN's translator and PatchGAN
+(genlab/models/cyclegan.py).
 """
 from __future__ import annotations
 
@@ -51,6 +57,12 @@ class StarGANConfig:
         "help": "lambda_id: told the domain x is already in, G should return x unchanged (CycleGAN's identity "
                 "term; the StarGAN paper has none). At 0, G may hide x in its translation and still pass the "
                 "round trip."})
+    projection: bool = field(default=False, metadata={
+        "title": "Domain-aware real/fake score",
+        "help": "The discriminator's real/fake score also asks 'a real image of *this* domain?' (a projection, as "
+                "in genlab's conditional GAN), as CycleGAN's one discriminator per domain does. Off (the paper), "
+                "a translation that still looks like its source domain passes as real, and only the domain head "
+                "pushes it across."})
     width: int = 16  # channels of the first conv layer (the residual blocks have twice as many)
     res_blocks: int = 3  # residual blocks at half resolution
     image_channels: int = 1
@@ -70,7 +82,8 @@ class StarGANConfig:
 
 
 class StarDiscriminator(nn.Module):
-    """Images (N, C, H, W) in [-1, 1] -> real/fake scores per patch (N, 1, H/4, W/4) and domain logits (N, k)."""
+    """Images (N, C, H, W) in [-1, 1] (and, with a projection, the domain (N,) each is judged as) -> real/fake
+    scores per patch (N, 1, H/4, W/4) and domain logits (N, k)."""
 
     def __init__(self, c: StarGANConfig):
         super().__init__()
@@ -78,10 +91,15 @@ class StarDiscriminator(nn.Module):
         self.trunk = patch_trunk(c)  # (N, 2w, H/4, W/4)
         self.src = nn.Conv2d(2 * c.width, 1, 3, padding=1)  # (N, 1, H/4, W/4)
         self.cls = nn.Conv2d(2 * c.width, c.num_domains, side)  # (N, k, 1, 1): one kernel over the whole map
+        # Projection (Miyato & Koyama 2018), per patch: score + <embed(domain), h> at every position
+        self.embed = nn.Embedding(c.num_domains, 2 * c.width) if c.projection else None
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.trunk(x)
-        return self.src(h), self.cls(h).flatten(1)
+    def forward(self, x: torch.Tensor, domain: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.trunk(x)  # (N, 2w, H/4, W/4)
+        src = self.src(h)  # (N, 1, H/4, W/4)
+        if self.embed is not None:
+            src = src + (self.embed(domain)[:, :, None, None] * h).sum(1, keepdim=True)  # (N, 1, H/4, W/4)
+        return src, self.cls(h).flatten(1)
 
 
 class StarGAN(Model):
@@ -119,7 +137,8 @@ class StarGAN(Model):
         was_training = self.training
         self.eval()
         try:
-            return to_unit(self.generate(to_signed(x), target))
+            device = next(self.parameters()).device  # the model's device; the result goes back to x's
+            return to_unit(self.generate(to_signed(x.to(device)), target.to(device))).to(x.device)
         finally:
             self.train(was_training)
 
@@ -134,8 +153,8 @@ class StarGAN(Model):
         fake = self.generate(real, target)  # (B, C, H, W)
 
         # D: real or fake, and which domain a real image is in.
-        src_real, cls_real = self.discriminator(real)
-        src_fake, _ = self.discriminator(fake.detach())
+        src_real, cls_real = self.discriminator(real, y)  # a real image of its own domain
+        src_fake, _ = self.discriminator(fake.detach(), target)  # judged as a member of the target domain
         domain_real = F.cross_entropy(cls_real, y)
         loss_d = least_squares(src_real, True) + least_squares(src_fake, False) + c.cls_weight * domain_real
         optimizers["discriminator"].zero_grad(set_to_none=True)
@@ -145,7 +164,7 @@ class StarGAN(Model):
         # G: look real, be read as the target domain, and come back to x when sent home.
         self.discriminator.requires_grad_(False)
         try:
-            src, cls = self.discriminator(fake)
+            src, cls = self.discriminator(fake, target)
             adversarial = least_squares(src, True)
             domain_fake = F.cross_entropy(cls, target)
             cycle = F.l1_loss(self.generate(fake, y), real)

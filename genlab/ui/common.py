@@ -173,7 +173,7 @@ def pick_model(intro, picker, capability: str, key: str, help: str) -> tuple[Che
 
 def lazy_tabs(page: str, tabs: dict[str, Callable], key: str, explorer) -> None:
     """The page's tabs, bound to the URL (?key=Name, so a lesson can link to one); only the open tab runs, under
-    its "What am I looking at?". Data a tab needs and this machine lacks gets one sentence."""
+    its "What am I looking at?". Data a tab needs and this machine lacks, or a ValueError, gets one sentence."""
     from genlab.ui.guide import guide  # the guide's texts load with the first page that shows one
 
     for tab, (name, render) in zip(st.tabs(list(tabs), key=key, bind="query-params"), tabs.items()):
@@ -182,7 +182,7 @@ def lazy_tabs(page: str, tabs: dict[str, Callable], key: str, explorer) -> None:
                 guide(page, name)
                 try:
                     render(explorer)
-                except DatasetMissing as error:
+                except (DatasetMissing, ValueError) as error:  # data this machine lacks, a setting it refuses
                     show_error(error)
 
 

@@ -124,16 +124,17 @@ GUIDES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("Translate", "Translate"): (
         "A translator who never saw a bilingual dictionary, only books in each language.",
         "Translate a test image, then pick the model trained without the cycle loss and translate the same one.",
-        "With the cycle loss the round trip lands on the input; without it the translation may be another "
-        "digit or shape, still of the right domain."),
+        "With the cycle loss the round trip lands on the input; without it the round trip lands further off, "
+        "and some translations reach the target domain but lose what the input showed."),
     ("Translate", "Every domain"): (
         "One actor playing every role: the same face, another costume each time.",
-        "Pick the StarGAN and read a row from left to right.",
-        "One generator draws every column; each keeps the row's digit or shape, only the domain changes."),
+        "Pick the StarGAN and read a column from top to bottom.",
+        "One generator draws every row; each keeps the column's digit or shape, only the domain changes."),
     ("Translate", "Measured"): (
         "The exam: hundreds of test images, graded by classifiers that know the right answer.",
         "Compare the models with and without the cycle loss.",
-        "Both can reach the target domain; only the cycle loss makes them keep the content."),
+        "Both reach the target domain; on shapes only the one with the cycle loss keeps every square's place "
+        "and size, and on digits the cycle loss shows in the round trip."),
     ("GAN playground", "Playground"): (
         "A forger (G) and a detective (D) on a map: the background is where D believes points are real.",
         "Press Play on the ring, then try the minimax loss or more D steps.",
@@ -196,7 +197,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
 
 
 def terms_in(text: str) -> list[str]:
-    """The glossary's terms that `text` uses, in the glossary's order."""
+    """The glossary's terms that `text` uses, in SPELLINGS' order."""
     found = []
     for term, spellings in SPELLINGS.items():
         for spelling in spellings:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from genlab.data import DATASETS, drawn_in_domain
+from genlab.data import DATASETS, DatasetMissing, drawn_in_domain
 from genlab.evaluation.compare import metrics_classifier
-from genlab.evaluation.translation import classify, image_moments, translation_figures
+from genlab.evaluation.translation import classify, content_test, image_moments, translation_figures
 from genlab.explore.latent_space import fit_drawing
 from genlab.images import ImageInputError, grid, png_bytes, read_user_image
 from genlab.ui.busy import take_turn
+from genlab.classroom import inert
 from genlab.ui.common import ChosenModel, dataset, load_model
 from genlab.ui.components import drawing_canvas
 
@@ -37,23 +38,61 @@ class Explorer(ChosenModel):
         data = dataset(self.dataset, "test")
         return data.images[data.labels == domain]
 
+    @property
+    def domains(self) -> list[int]:
+        """The model's domains that the test split has images of (a model may name domains its data lacks)."""
+        present = set(dataset(self.dataset, "test").labels.unique().tolist())
+        return [d for d in self.model.domains if d in present]
 
-def _classifier(dataset_name: str | None):
-    """The shipped classifier of a data set (None if there is none)."""
+
+def cannot_show(ex: Explorer) -> str | None:
+    """One sentence when the page cannot show this translator (its data set is unknown here, or has images of
+    fewer than two of its domains); None when it can."""
+    if ex.dataset not in DATASETS:
+        return (f"This translator was trained on '{inert(ex.dataset)}', a data set this server does not have, so "
+                "there are no images of its domains to translate.")
+    try:
+        domains = ex.domains
+    except DatasetMissing as error:
+        return str(error)
+    if len(domains) < 2:
+        return "The test images of this translator's data set cover fewer than two of its domains."
+    return None
+
+
+def _classifier_file(dataset_name: str | None, classes: int | None = None):
+    """The shipped classifier of a data set itself (not its parent's), with `classes` outputs if given; or None."""
     info = metrics_classifier(dataset_name) if dataset_name else None
+    if info is None or info.dataset != dataset_name:
+        return None
+    if classes is not None and (info.card or {}).get("config", {}).get("num_classes") != classes:
+        return None
+    return info
+
+
+def _load(info):
     return load_model(info.path).model if info is not None else None
 
 
-def domain_reader(ex: Explorer):
-    """The domain classifier shipped for the model's data set (its labels are the domains), or None."""
-    return _classifier(ex.dataset)
+def domain_reader_file(ex: Explorer):
+    """The file of the classifier trained on the model's data set whose classes are its domains, or None."""
+    spec = DATASETS.get(ex.dataset)
+    return _classifier_file(ex.dataset, len(spec.class_names)) if spec is not None else None
 
 
-def content_reader(ex: Explorer):
+def content_reader_file(ex: Explorer):
     """Where the domains are drawn from a labelled set (digits in styles): that set's classifier, which reads the
     content a translation must keep; else None."""
     spec = DATASETS.get(ex.dataset)
-    return _classifier(spec.derived_from) if spec is not None and spec.derived_from else None
+    return _classifier_file(spec.derived_from) if spec is not None and spec.derived_from else None
+
+
+def domain_reader(ex: Explorer):
+    return _load(domain_reader_file(ex))
+
+
+def content_reader(ex: Explorer):
+    return _load(content_reader_file(ex))
 
 
 def has_position_and_size(ex: Explorer) -> bool:
@@ -108,7 +147,7 @@ def readings(ex: Explorer, images: torch.Tensor) -> list[str]:
 
 @st.fragment
 def translate_tab(ex: Explorer) -> None:
-    domains = list(ex.model.domains)
+    domains = ex.domains
     left, right = st.columns([1, 2], gap="large")
     with left:
         source = st.selectbox("From (source domain)", domains, format_func=ex.domain_name, key="tr_source",
@@ -140,36 +179,42 @@ def translate_tab(ex: Explorer) -> None:
 # -- the Every domain tab -----------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner=False)
 def _every_domain(path: str, modified: float, source: int, count: int) -> torch.Tensor:
-    """`count` test images of `source`, each followed by its translation into every domain: (count * k, C, H, W)."""
+    """`count` test images of `source`, then the same images in every domain, one row each: ((1 + k) * count, C,
+    H, W)."""
     ex = Explorer(path, load_model(path))
     x = ex.test_images(source)[:count].float()  # (count, C, H, W)
-    rows = [x] + [x if d == source else ex.model.translate(x, d) for d in ex.model.domains]
-    return torch.stack(rows, dim=1).flatten(0, 1)  # (count * (1 + k), C, H, W): one row per image
+    rows = [x] + [x if d == source else ex.model.translate(x, d) for d in ex.domains]  # each (count, C, H, W)
+    return torch.cat(rows)
 
 
 @st.fragment
 def every_domain_tab(ex: Explorer) -> None:
-    domains = list(ex.model.domains)
-    source = st.selectbox("Images from", domains, format_func=ex.domain_name, key="tr_grid_source",
-                          help="Eight test images of this domain, one per row.")
+    domains = ex.domains
+    source = st.columns([1, 2])[0].selectbox("Images from", domains, format_func=ex.domain_name,
+                                             key="tr_grid_source", help="Eight test images of this domain.")
     pictures = _every_domain(ex.path, ex.modified, source, 8)
-    st.image(png_bytes(grid(pictures, nrow=len(domains) + 1, scale=3)),
-             caption="Each row: a test image, then the same image in " +
-                     ", ".join(ex.domain_name(d) for d in domains) +
-                     " (its own domain: the image itself).")
+    names = ", ".join(ex.domain_name(d) for d in domains)
+    st.image(png_bytes(grid(pictures, nrow=8, scale=3)),
+             caption=f"Top row: eight test images of {ex.domain_name(source)}. Each row below: the same images in "
+                     f"{names}, in that order (in their own domain: the images themselves).")
     if len(domains) > 2:
-        st.caption("One generator drew every column: it is told the target domain as extra input planes.")
+        st.caption("One generator drew every row: it is told the target domain as extra input planes.")
 
 
 # -- the Measured tab ---------------------------------------------------------------------------------------
+def _version(info) -> str:
+    """A classifier file and its version, for a cache key (retrained: computed anew); "" for none."""
+    return f"{info.path}@{info.path.stat().st_mtime}" if info is not None else ""
+
+
 @st.cache_data(max_entries=32, show_spinner="Translating the test images…")
-def _figures(path: str, modified: float) -> list[dict]:
+def _figures(path: str, modified: float, domains_version: str, content_version: str) -> list[dict]:
     ex = Explorer(path, load_model(path))
     domains_clf, content_clf = domain_reader(ex), content_reader(ex)
     rows = []
-    for source in ex.model.domains:
+    for source in ex.domains:
         data = drawn_in_domain(ex.dataset, "test", source) or dataset(ex.dataset, "test")  # every test item in source
-        for target in ex.model.domains:
+        for target in ex.domains:
             if source != target:
                 f = translation_figures(ex.model, data, source, target, domains_clf, content_clf, n=MEASURED_N)
                 rows.append({"from": ex.domain_name(source), "to": ex.domain_name(target), **f})
@@ -178,24 +223,26 @@ def _figures(path: str, modified: float) -> list[dict]:
 
 @st.fragment
 def measured_tab(ex: Explorer) -> None:
-    if domain_reader(ex) is None:
+    domains_file, content_file = domain_reader_file(ex), content_reader_file(ex)
+    if domains_file is None:
         st.info("No domain classifier ships for this data set, so the translations cannot be judged here.")
         return
     with take_turn("translations", "translating the test set"):  # thousands of translations: one at a time
-        rows = _figures(ex.path, ex.modified)
-    content = ("the digits classifier reads the source's digit" if content_reader(ex) is not None else
-               "centre within 2 px and size within 15% of the source's known factors, from the image moments")
+        rows = _figures(ex.path, ex.modified, _version(domains_file), _version(content_file))
+    share = lambda v: "n/a" if v is None else f"{v:.0%}"  # noqa: E731  (content not known: n/a)
     st.dataframe({
         "from → to": [f"{r['from']} → {r['to']}" for r in rows],
         "in the target domain": [f"{r['domain_accuracy']:.0%}" for r in rows],
-        "content kept": [f"{r['content_kept']:.0%}" for r in rows],
-        "the same test on the input": [f"{r['content_kept_source']:.0%}" for r in rows],
+        "content kept": [share(r["content_kept"]) for r in rows],
+        "the same test on the input": [share(r["content_kept_source"]) for r in rows],
         "round trip error": [f"{r['round_trip']:.3f}" for r in rows],
     }, hide_index=True)
+    content = content_test(dataset(ex.dataset, "test").factor_names, content_file is not None)
     st.caption(f"The first {MEASURED_N:,} test items, each drawn in the source domain. In the target domain: the "
-               f"shipped domain classifier reads the target. Content kept: {content}; the next column is that test on "
-               "the untranslated inputs, its ceiling. Round trip: mean absolute difference of x and its translation "
-               "translated back, pixels in [0, 1].")
+               "shipped domain classifier reads the target. Content kept: "
+               + (f"{content}; the next column is that test on the untranslated inputs, its ceiling. "
+                  if content else "not known for this data set (n/a). ")
+               + "Round trip: mean absolute difference of x and its translation translated back, pixels in [0, 1].")
 
 
 TABS = {"Translate": translate_tab, "Every domain": every_domain_tab, "Measured": measured_tab}

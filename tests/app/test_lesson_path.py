@@ -12,7 +12,8 @@ from genlab.ui.lesson_path import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "views/8_Lesson_path.py"
-TAB_KEYS = {"tab", "pcnn_tab", "diff_tab", "gan_tab", "tr_tab"}  # st.tabs bound to the URL: AppTest cannot see which one is open
+# st.tabs bound to the URL: AppTest cannot see which one is open
+TAB_KEYS = {"tab", "pcnn_tab", "diff_tab", "gan_tab", "tr_tab"}
 
 
 def open_lesson(step: int | None = None) -> AppTest:

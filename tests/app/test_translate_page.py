@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints, save_checkpoint
-from genlab.data import SHAPE_CLASSES
+from genlab.data import SHAPE_CLASSES, dataset_available
 from genlab.models import TRANSLATOR, kind_names_with
 from genlab.models.cyclegan import CycleGAN, CycleGANConfig
 from genlab.models.stargan import StarGAN, StarGANConfig
@@ -72,8 +72,8 @@ def test_stargan_offers_every_other_domain_and_a_row_per_image(tiny_translators)
     run(at)
     assert "translated to triangle" in image_captions(at)
     at = open_page("Every domain", "tiny star")
-    assert any(c.startswith("Each row: a test image, then the same image in square, circle, triangle")
-               for c in image_captions(at))
+    assert any(c.startswith("Top row: eight test images of square. Each row below: the same images in square, "
+                            "circle, triangle") for c in image_captions(at))
 
 
 def test_the_measured_tab_grades_every_direction(tiny_translators):
@@ -106,3 +106,26 @@ def test_the_terms_of_the_introduction_are_explained_beside_it(tiny_translators)
     at = open_page("Translate")
     tips = [m.proto.help for m in at.markdown if m.proto.help]
     assert any("**domain**:" in tip and "**cycle consistency**:" in tip for tip in tips), tips
+
+
+def test_a_translator_of_unknown_data_or_absent_domains_gets_one_sentence(user_checkpoint_dir):
+    torch.manual_seed(0)
+    save_checkpoint(user_checkpoint_dir / "far.safetensors", CycleGAN(CycleGANConfig.tiny()), "cyclegan",
+                    {"dataset": "horses", "title": "far away", "class_names": ["horse", "zebra"]})
+    save_checkpoint(user_checkpoint_dir / "wide.safetensors", StarGAN(StarGANConfig.tiny(num_domains=5)),
+                    "stargan", {"dataset": "shapes", "title": "too wide", "class_names": list(SHAPE_CLASSES)})
+    at = open_page("Translate", "far away")
+    assert any("'horses', a data set this server does not have" in w.value for w in at.warning)
+    at = open_page("Translate", "too wide")  # domains 3 and 4 have no shapes: only the three that exist
+    assert at.selectbox(key="tr_source").options == ["square", "circle", "triangle"]
+
+
+@pytest.mark.skipif(not dataset_available("digits"), reason="../shared/data/mnist is not beside the project")
+def test_domains_without_known_content_are_measured_without_a_content_column(user_checkpoint_dir):
+    torch.manual_seed(0)
+    save_checkpoint(user_checkpoint_dir / "three.safetensors", CycleGAN(CycleGANConfig.tiny(source=3, target=8)),
+                    "cyclegan", {"dataset": "digits", "title": "threes to eights",
+                                 "class_names": [str(d) for d in range(10)]})
+    at = open_page("Measured", "threes to eights")
+    table = at.dataframe[0].value
+    assert list(table["from → to"]) == ["3 → 8", "8 → 3"] and set(table["content kept"]) == {"n/a"}

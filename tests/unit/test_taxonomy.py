@@ -1,4 +1,5 @@
-"""The taxonomy picture places every generative kind (and every translator) under its branch and links it to its page."""
+"""The taxonomy picture places every generative kind (and every translator) under its branch and links it to its
+page."""
 from genlab.models import KINDS
 from genlab.ui.taxonomy import on_the_tree, page_url, taxonomy_dot, unplaced
 
