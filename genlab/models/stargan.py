@@ -180,7 +180,9 @@ class StarGAN(Model):
                 "domain_fake": domain_fake.item()}
 
     def describe(self) -> str:
-        return f"One generator for {self.config.num_domains} domains; reconstruction weight {self.config.rec_weight:g}."
+        c = self.config
+        return (f"One generator for {c.num_domains} domains; reconstruction weight {c.rec_weight:g}, identity weight "
+                f"{c.id_weight:g}" + ("; a domain-aware real/fake score." if c.projection else "."))
 
 
 register_kind(ModelKind(

@@ -123,7 +123,7 @@ STEPS = [
         "Trained only to make its output look like a circle, with no pairs to copy from, will a translator keep the "
         "square's place and size?",
         "With the cycle loss every circle keeps the square's centre and size (1,000 of 1,000); without it, 23% "
-        "drift, though all of them are circles, and the round trip lands 8 times further off. On digits the "
+        "drift, though all of them are circles, and the round trip lands 8 to 12 times further off. On digits the "
         "convolutional generator keeps the digit even without the cycle loss (it only thickens strokes where they "
         "are): there the cycle loss shows in the round trip. StarGAN does every style with one generator, told "
         "the target style as extra input planes."),
