@@ -127,7 +127,8 @@ if [[ "$which" == translation || "$which" == all ]]; then
       --half --weights-only --title "CycleGAN without the cycle loss, square <-> circle" \
       --out checkpoints/shapes/cyclegan-no-cycle.safetensors
   # StarGAN: one generator for the four digit styles, and one for the three shapes.
-  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles --num-domains 4 --projection true --epochs 30 --half \
+  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles --num-domains 4 --projection true --width 24 \
+      --epochs 30 --half \
       --weights-only --title "StarGAN, four styles" --out checkpoints/digit-styles/stargan.safetensors
   OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset shapes --num-domains 3 --epochs 8 --half --weights-only \
       --title "StarGAN, three shapes" --out checkpoints/shapes/stargan.safetensors
