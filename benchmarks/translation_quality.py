@@ -21,15 +21,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genlab.data import DATASETS, drawn_in_domain, load_dataset  # noqa: E402
-from genlab.evaluation.compare import metrics_classifier  # noqa: E402
-from genlab.evaluation.translation import translation_figures  # noqa: E402
+from genlab.data import drawn_in_domain, load_dataset  # noqa: E402
+from genlab.evaluation.translation import judge_files, translation_figures  # noqa: E402
 from genlab.models import TRANSLATOR, get_kind  # noqa: E402
 from genlab.models.loading import load_checkpoint  # noqa: E402
 
 
-def classifier_of(dataset: str | None):
-    info = metrics_classifier(dataset) if dataset else None
+def loaded(info):
     return load_checkpoint(info.path).model.float().eval() if info else None
 
 
@@ -50,7 +48,7 @@ def main() -> None:
         model, card = checkpoint.model.float().eval(), checkpoint.card
         dataset = card["dataset"]
         test = load_dataset(dataset, "test")
-        domains, content = classifier_of(dataset), classifier_of(DATASETS[dataset].derived_from)
+        domains, content = (loaded(info) for info in judge_files(dataset))
         names = card.get("class_names") or [str(d) for d in model.domains]
         for source in model.domains:
             for target in model.domains:

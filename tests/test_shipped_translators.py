@@ -7,9 +7,8 @@ import pytest
 
 from genlab import checkpoints
 from genlab.checkpoints import list_checkpoints
-from genlab.data import DATASETS, dataset_available, drawn_in_domain, load_dataset
-from genlab.evaluation.compare import metrics_classifier
-from genlab.evaluation.translation import translation_figures
+from genlab.data import dataset_available, drawn_in_domain, load_dataset
+from genlab.evaluation.translation import judge_files, translation_figures
 from genlab.models import TRANSLATOR, kind_names_with
 from genlab.models.loading import load_checkpoint
 
@@ -23,8 +22,7 @@ BAR = 0.85  # guards on 300 items, a little under the 90% the course asks of 1,0
 BARS = {"digit-styles/stargan": (0.60, 0.60)}  # (in the target domain, content kept)
 
 
-def classifier(dataset: str | None):
-    info = metrics_classifier(dataset) if dataset else None
+def loaded(info):
     return load_checkpoint(info.path).model.float().eval() if info else None
 
 
@@ -32,8 +30,8 @@ def figures(path, source: int, target: int) -> dict:
     checkpoint = load_checkpoint(path)
     dataset = checkpoint.card["dataset"]
     items = drawn_in_domain(dataset, "test", source) or load_dataset(dataset, "test")
-    return translation_figures(checkpoint.model.float().eval(), items, source, target, classifier(dataset),
-                               classifier(DATASETS[dataset].derived_from), n=N)
+    domains, content = (loaded(info) for info in judge_files(dataset))
+    return translation_figures(checkpoint.model.float().eval(), items, source, target, domains, content, n=N)
 
 
 def round_trips(checkpoint) -> bool:

@@ -13,6 +13,10 @@ import math
 
 import torch
 
+from genlab.checkpoints import CheckpointInfo
+from genlab.data import DATASETS
+from genlab.evaluation.compare import metrics_classifier
+
 POSITION_TOLERANCE = 2.0  # pixels: a kept position lands within this distance of the source's centre
 SCALE_TOLERANCE = 0.15  # a kept size is within 15% of the source's
 
@@ -89,3 +93,20 @@ def content_test(dataset_factor_names: list[str], has_content_classifier: bool) 
     if {"x", "y", "scale"} <= set(dataset_factor_names):
         return "centre within 2 px and size within 15% of the source's known factors, from the image moments"
     return None
+
+
+def judge_files(dataset: str) -> tuple[CheckpointInfo | None, CheckpointInfo | None]:
+    """The shipped classifiers that judge translations on `dataset`: its own classifier whose classes are its
+    domains (not a parent's, whose classes are something else), and, for domains drawn from a labelled set (digits
+    in styles), that set's classifier, which reads the content. None where there is none."""
+    spec = DATASETS.get(dataset)
+    if spec is None:
+        return None, None
+    domains = metrics_classifier(dataset)
+    if domains is None or domains.dataset != dataset or \
+            (domains.card or {}).get("config", {}).get("num_classes") != len(spec.class_names):
+        domains = None
+    content = metrics_classifier(spec.derived_from) if spec.derived_from else None
+    if content is not None and content.dataset != spec.derived_from:
+        content = None
+    return domains, content

@@ -59,8 +59,15 @@ class CycleGANConfig:
                              f"{self.target}")
         if self.cycle_weight < 0 or self.identity_weight < 0:
             raise ValueError("the cycle and identity weights must be 0 or more")
-        if self.image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4, not {self.image_size}")
+        check_translator_size(self)
+
+
+def check_translator_size(c) -> None:
+    """The sizes translator_net and the PatchGAN accept (one sentence if not); shared with StarGAN's config."""
+    if c.width < 1 or c.res_blocks < 0:
+        raise ValueError(f"width must be 1 or more and res_blocks 0 or more, not {c.width} and {c.res_blocks}")
+    if c.image_size % 4:
+        raise ValueError(f"image_size must be divisible by 4, not {c.image_size}")
 
 
 class ResidualBlock(nn.Module):

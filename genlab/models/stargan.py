@@ -36,8 +36,8 @@ from torch import nn
 
 from genlab.models import TRANSLATOR, ModelKind, register_kind
 from genlab.models.base import Model
-from genlab.models.cyclegan import (TRANSLATOR_LOSSES, least_squares, patch_trunk, to_signed, to_unit,
-                                    translator_net)
+from genlab.models.cyclegan import (TRANSLATOR_LOSSES, check_translator_size, least_squares, patch_trunk,
+                                    to_signed, to_unit, translator_net)
 
 
 @dataclass
@@ -77,8 +77,7 @@ class StarGANConfig:
             raise ValueError(f"num_domains must be between 2 and 16, not {self.num_domains}")
         if min(self.cls_weight, self.rec_weight, self.id_weight) < 0:
             raise ValueError("the classification, reconstruction and identity weights must be 0 or more")
-        if self.image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4, not {self.image_size}")
+        check_translator_size(self)
 
 
 class StarDiscriminator(nn.Module):

@@ -9,8 +9,8 @@ import streamlit as st
 import torch
 
 from genlab.data import DATASETS, DatasetMissing, drawn_in_domain
-from genlab.evaluation.compare import metrics_classifier
-from genlab.evaluation.translation import classify, content_test, image_moments, translation_figures
+from genlab.evaluation.translation import (classify, content_test, image_moments, judge_files,
+                                           translation_figures)
 from genlab.explore.latent_space import fit_drawing
 from genlab.images import ImageInputError, grid, png_bytes, read_user_image
 from genlab.ui.busy import take_turn
@@ -60,31 +60,18 @@ def cannot_show(ex: Explorer) -> str | None:
     return None
 
 
-def _classifier_file(dataset_name: str | None, classes: int | None = None):
-    """The shipped classifier of a data set itself (not its parent's), with `classes` outputs if given; or None."""
-    info = metrics_classifier(dataset_name) if dataset_name else None
-    if info is None or info.dataset != dataset_name:
-        return None
-    if classes is not None and (info.card or {}).get("config", {}).get("num_classes") != classes:
-        return None
-    return info
-
-
 def _load(info):
     return load_model(info.path).model if info is not None else None
 
 
 def domain_reader_file(ex: Explorer):
-    """The file of the classifier trained on the model's data set whose classes are its domains, or None."""
-    spec = DATASETS.get(ex.dataset)
-    return _classifier_file(ex.dataset, len(spec.class_names)) if spec is not None else None
+    """The file of the classifier whose classes are the model's domains, or None."""
+    return judge_files(ex.dataset)[0]
 
 
 def content_reader_file(ex: Explorer):
-    """Where the domains are drawn from a labelled set (digits in styles): that set's classifier, which reads the
-    content a translation must keep; else None."""
-    spec = DATASETS.get(ex.dataset)
-    return _classifier_file(spec.derived_from) if spec is not None and spec.derived_from else None
+    """The file of the classifier that reads the content a translation must keep (digits in styles), or None."""
+    return judge_files(ex.dataset)[1]
 
 
 def domain_reader(ex: Explorer):
