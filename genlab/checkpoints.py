@@ -11,12 +11,14 @@ rebuilding a model from a file is genlab/models/loading.py.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import json
 import os
 import struct
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,6 +221,35 @@ class CheckpointInfo:
         return f"{title} ({self.source})"
 
 
+_cards: dict[tuple[Path, int, int], tuple[dict | None, str | None]] = {}  # (path, mtime, size) -> (card, error)
+_cards_lock = threading.Lock()
+
+
+def _listed_card(path: Path) -> tuple[dict | None, str | None]:
+    """The card of a listed file (or why it has none), read once per version of the file: every rerun of
+    every page lists the checkpoints, and 60 students' reruns re-reading every header cost the server a sixth of
+    its time (benchmarks/protocol_classroom.py --profile). A replaced or rewritten file has a new mtime or size."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (path, stat.st_mtime_ns, stat.st_size) if stat else None
+    with _cards_lock:
+        known = _cards.get(key) if key else None
+    if known is None:
+        try:
+            known = (read_card(path), None)
+        except CheckpointError as e:
+            known = (None, str(e))
+        if key:
+            with _cards_lock:
+                if len(_cards) > 10_000:  # files come and go on a long-running server
+                    _cards.clear()
+                _cards[key] = known
+    card, error = known
+    return (copy.deepcopy(card) if card is not None else None), error
+
+
 def list_checkpoints(kind: str | None = None, dataset: str | None = None,
                      folders: list[tuple[Path, str]] | None = None, kinds: set[str] | None = None,
                      private: str | None = None) -> list[CheckpointInfo]:
@@ -236,10 +267,8 @@ def list_checkpoints(kind: str | None = None, dataset: str | None = None,
         for path in sorted(folder.rglob("*.safetensors")):
             if folder == user_checkpoint_dir() and path.relative_to(folder).parts[0] == PRIVATE:
                 continue  # students' unshared files: listed for their owner only
-            try:
-                info = CheckpointInfo(path=path, source=source, card=read_card(path))
-            except CheckpointError as e:
-                info = CheckpointInfo(path=path, source=source, card=None, error=str(e))
+            card, error = _listed_card(path)
+            info = CheckpointInfo(path=path, source=source, card=card, error=error)
             if kind and info.kind != kind or kinds is not None and info.kind not in kinds or \
                     dataset and info.dataset != dataset:
                 continue

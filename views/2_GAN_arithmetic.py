@@ -61,6 +61,14 @@ def pictures(images, scale=SCALE):
     return [to_pil(image, scale) for image in images]
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def gallery_pngs(path, modified: float, seed: int, label: int | None):
+    """The gallery's latents (24, latent) and its images as PNGs, computed once for every session that asks for this
+    file (this version of it), seed and class: a class opening the page at once shares one gallery."""
+    latents, images = eqs.make_gallery(load_model(path).model, seed, label=label)  # (24, latent), (24, C, H, W)
+    return latents, [png_bytes(image) for image in pictures(images)]
+
+
 def new_batch():
     st.session_state.gan_seed = random.randint(0, eqs.MAX_SEED)
 
@@ -86,8 +94,8 @@ seed = seed_box.number_input("Gallery seed", 0, eqs.MAX_SEED, step=1, key="gan_s
                              help="The same seed always gives the same gallery, so a demo repeats exactly.")
 button_box.button("New batch", key="gan_new_batch", on_click=new_batch,
                   help="Draw a new random seed, i.e. new noise vectors z ~ N(0, I).")
-latents, gallery = eqs.make_gallery(model, int(seed), label=label)  # (24, latent), (24, C, H, W)
-st.image(pictures(gallery), caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
+latents, gallery = gallery_pngs(info.path, info.path.stat().st_mtime, int(seed), label)  # (24, latent), 24 PNGs
+st.image(gallery, caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
 if has_codes:
     noise_size, categories, continuous = model.code_sizes
     st.caption(f"Each image is G(z, c) for its own noise z ~ N(0, I) in {noise_size} dimensions and its own codes c "
@@ -139,47 +147,51 @@ with tab_equation:
                        "DCGAN paper: nearby z decode to similar images.")
 
 # -- interpolation -----------------------------------------------------------------------------------------
-with tab_interpolation:
-    guide("GAN arithmetic", "Interpolation")
-    ends = st.columns(4)
-    start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from",
-                              format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
-    end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to",
-                            format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
-    method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", horizontal=True,
-                           help="lerp: a straight line. slerp: along the great circle between the two z.")
-    steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", help="Images along the path, ends included.")
-    frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
-    strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
-    st.image(strip)
-    st.caption("Why slerp: a latent vector drawn from the model's prior in many dimensions almost always has a "
-               f"length near {typical:.1f}" + ("" if has_codes else f" (√{latent_dim} for z ~ N(0, I))") + ". A "
-               "straight line between two such vectors is shorter in the middle (about 30% for two independent "
-               "Gaussian z), where samples of the prior almost never lie; the great "
-               "circle keeps a typical length, so every frame stays where the generator was trained (necessary "
-               "for a good image, not a guarantee of one).")
-    downloads = st.columns(4)
-    downloads[0].download_button("Download PNG strip", strip, f"interpolation-{seed}-{start}-{end}.png",
-                                 "image/png", key="gan_interp_png")
-    downloads[1].download_button("Download GIF", gif_bytes(frames), f"interpolation-{seed}-{start}-{end}.gif",
-                                 "image/gif", key="gan_interp_gif", help="Plays the path forth and back.")
+if tab_interpolation.open:  # a closed tab computes nothing (its frames, its GIF)
+    with tab_interpolation:
+        guide("GAN arithmetic", "Interpolation")
+        ends = st.columns(4)
+        start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from",
+                                  format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
+        end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to",
+                                format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
+        method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", horizontal=True,
+                               help="lerp: a straight line. slerp: along the great circle between the two z.")
+        steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", help="Images along the path, ends included.")
+        frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
+        strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
+        st.image(strip)
+        st.caption("Why slerp: a latent vector drawn from the model's prior in many dimensions almost always has a "
+                   f"length near {typical:.1f}" + ("" if has_codes else f" (√{latent_dim} for z ~ N(0, I))") + ". A "
+                   "straight line between two such vectors is shorter in the middle (about 30% for two independent "
+                   "Gaussian z), where samples of the prior almost never lie; the great "
+                   "circle keeps a typical length, so every frame stays where the generator was trained (necessary "
+                   "for a good image, not a guarantee of one).")
+        downloads = st.columns(4)
+        downloads[0].download_button("Download PNG strip", strip, f"interpolation-{seed}-{start}-{end}.png",
+                                     "image/png", key="gan_interp_png")
+        downloads[1].download_button("Download GIF", gif_bytes(frames), f"interpolation-{seed}-{start}-{end}.gif",
+                                     "image/gif", key="gan_interp_gif", help="Plays the path forth and back.")
 
 # -- latent walk -------------------------------------------------------------------------------------------
-with tab_walk:
-    guide("GAN arithmetic", "Latent walk")
-    walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
-    walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
-                                            format_func=lambda i: f"#{i}", help="The walk passes through this image.")
-    step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step",
-                                   help=f"Distance in z between frames (a typical latent vector has length ≈ {typical:.0f}).")
-    if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
-        st.session_state.gan_walk_direction = st.session_state.get("gan_walk_direction", 0) + 1
-    direction = eqs.random_direction(latent_dim, st.session_state.get("gan_walk_direction", 0))
-    walk = eqs.walk_frames(model, latents[walk_start], direction, step, label=label)  # (9, C, H, W)
-    st.image(png_bytes(grid(walk, nrow=len(walk), scale=SCALE)))
-    st.caption("Four steps back and four forward along one random direction; the middle frame is the start "
-               "image. Smooth changes suggest the generator has not just memorised training images (the DCGAN "
-               "paper's test); sudden jumps would.")
+if tab_walk.open:
+    with tab_walk:
+        guide("GAN arithmetic", "Latent walk")
+        walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
+        walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
+                                                format_func=lambda i: f"#{i}",
+                                                help="The walk passes through this image.")
+        step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step",
+                                       help="Distance in z between frames (a typical latent vector has length "
+                                            f"≈ {typical:.0f}).")
+        if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
+            st.session_state.gan_walk_direction = st.session_state.get("gan_walk_direction", 0) + 1
+        direction = eqs.random_direction(latent_dim, st.session_state.get("gan_walk_direction", 0))
+        walk = eqs.walk_frames(model, latents[walk_start], direction, step, label=label)  # (9, C, H, W)
+        st.image(png_bytes(grid(walk, nrow=len(walk), scale=SCALE)))
+        st.caption("Four steps back and four forward along one random direction; the middle frame is the start "
+                   "image. Smooth changes suggest the generator has not just memorised training images (the DCGAN "
+                   "paper's test); sudden jumps would.")
 
 # -- saved equations ---------------------------------------------------------------------------------------
 with tab_saved:
@@ -219,7 +231,7 @@ with tab_saved:
                                                                                               replay(uploaded)))
 
 # -- same z, another class (a class-conditional generator) ---------------------------------------------------
-for tab in tab_classes:
+for tab in [t for t in tab_classes if t.open]:  # a closed tab computes nothing
     with tab:
         guide("GAN arithmetic", "Same z, another class")
         columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(6)),
@@ -237,7 +249,7 @@ for tab in tab_classes:
                        "input and in D.")
 
 # -- InfoGAN's codes ----------------------------------------------------------------------------------------
-for tab in tab_codes:
+for tab in [t for t in tab_codes if t.open]:
     with tab:
         guide("GAN arithmetic", "Codes")
         noise_size, categories, continuous = model.code_sizes

@@ -26,8 +26,10 @@ def tiny_gan(tmp_path, monkeypatch, user_checkpoint_dir):
                     {"dataset": "shapes", "title": "tiny GAN"})
 
 
-def open_page():
+def open_page(tab: str | None = None):
     at = AppTest.from_file(PAGE, default_timeout=120)
+    if tab:
+        at.query_params["gan_tab"] = tab  # only the open tab computes its pictures
     at.run()
     assert not at.exception, at.exception
     return at
@@ -65,7 +67,9 @@ def test_equation_from_three_groups_shows_means_result_and_variations(tiny_gan):
 
 
 def test_interpolation_strip_and_downloads(tiny_gan):
-    at = open_page()
+    closed = open_page()
+    assert "Download GIF" not in {b.label for b in closed.get("download_button")}  # a closed tab makes no GIF
+    at = open_page("Interpolation")
     at.selectbox(key="gan_interp_from").set_value(2)
     at.selectbox(key="gan_interp_to").set_value(5)
     at.radio(key="gan_interp_method").set_value("lerp")
@@ -74,6 +78,7 @@ def test_interpolation_strip_and_downloads(tiny_gan):
     labels = {b.label for b in at.get("download_button")}
     assert {"Download PNG strip", "Download GIF"} <= labels
     assert "slerp" in " ".join(c.value for c in at.caption)
+    at = open_page("Latent walk")
     at.slider(key="gan_walk_step").set_value(2.0)
     at.button(key="gan_walk_new").click().run()
     assert not at.exception, at.exception
@@ -143,7 +148,8 @@ def test_a_conditional_generator_takes_a_class_and_swaps_it_under_the_same_z(tin
     assert not at.exception, at.exception
     assert "class y = bar" in " ".join(c.value for c in at.caption)
     assert gallery_urls(at) != before  # the same z drawn for another class
-    assert "Rows, top to bottom: ring, square, bar" in " ".join(c.value for c in at.caption)
+    swap = open_page("Same z, another class")
+    assert "Rows, top to bottom: ring, square, bar" in " ".join(c.value for c in swap.caption)
     build_equation(at)  # arithmetic within the class
     assert "result" in captions(at)
     at.text_input(key="gan_eq_name").set_value("bars")
@@ -172,7 +178,7 @@ def tiny_infogan(tmp_path, monkeypatch, user_checkpoint_dir):
 
 
 def test_an_infogan_shows_its_codes_grid_and_a_strip_per_continuous_code(tiny_infogan):
-    at = open_page()
+    at = open_page("Codes")
     assert not [box for box in at.selectbox if box.key == "gan_class"]
     assert "3 values and 2 continuous codes" in " ".join(m.value for m in at.markdown)
     strips = [c for c in captions(at) if c.startswith("c") and "from -2 to 2" in c]
@@ -180,6 +186,7 @@ def test_an_infogan_shows_its_codes_grid_and_a_strip_per_continuous_code(tiny_in
     at.slider(key="gan_code_0").set_value(1.5)
     at.number_input(key="gan_code_category").set_value(2).run()
     assert not at.exception, at.exception
+    at = open_page()
     build_equation(at)  # arithmetic works on the whole latent vector
     assert "result" in captions(at)
 
