@@ -12,9 +12,9 @@ Every simulated student opens the pages in turn and, with a think time between a
   Autoregressive: asks for 4 completions of the bottom half of a test image (its own seed, so no cache helps);
   Compare: opens the page;  Train: watches the teacher's run (the page's fragment refreshes on its timer).
 An action is timed from sending it to the message that carries its new image (or the element it waits for),
-then the images are fetched over HTTP as a browser's <img> does (not timed). The teacher starts one VAE
-training run on the Train page first, long enough to outlast the lesson. Only 127.0.0.1 is contacted; every
-level stops by itself after --minutes.
+and its images are requested over HTTP as they arrive, as a browser's <img> does (not timed; an image the server
+does not serve is counted). The teacher starts one VAE training run on the Train page first, long enough to
+outlast the lesson. Only 127.0.0.1 is contacted; every level stops by itself after --minutes.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from urllib.parse import urlencode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import classroom
@@ -40,6 +40,13 @@ ACTION_TIMEOUT_S = 60.0
 INTERACTIVE = ("VAE: release a drag on the latent pad", "VAE: move a latent slider", "GAN: complete an equation")
 TEACHER_KEY = f"benchmark-{os.getpid()}"  # given to the server; only the teacher's session shows it
 PAD_TAB, SLIDER_TAB = ("tab", "Latent pad"), ("tab", "Sliders & traversals")
+
+
+@dataclass
+class ProtocolRecord(Record):
+    """What the protocol students measured, with what only they can tell."""
+    image_failures: list[str] = field(default_factory=list)  # images the server did not serve
+    client_cores: float = float("nan")  # the students' own CPU: what simulating them cost this machine
 
 
 def timed(timing, what: str) -> float:
@@ -72,7 +79,8 @@ async def vae_pad(session: Session, record: Record, rng: random.Random) -> None:
 async def vae_slider(session: Session, record: Record, rng: random.Random) -> None:
     await goto(session, "VAE_explorer", SLIDER_TAB)
     slider = session.widget("slider_z0").proto
-    value = slider.value[0] if slider.value else slider.default[0]
+    sent = session.value_of("slider_z0")  # what this student set last (the page does not echo a moved slider)
+    value = sent.data[0] if sent is not None else (slider.value[0] if slider.value else slider.default[0])
     step = rng.choice([-1, 1]) * slider.step * rng.randint(1, 5)
     value = min(slider.max, max(slider.min, value + step))
     timing = await session.set_widget("slider_z0", round(value, 2), until=image_under("sliders_decoded"))
@@ -124,21 +132,19 @@ async def watch_training(session: Session, record: Record, rng: random.Random) -
 SCRIPT = [vae_pad, vae_slider, gan_equation, pixelcnn_completions, open_compare, watch_training]
 
 
-async def student(number: int, url: str, record: Record, deadline: float, think: tuple[float, float],
+async def student(number: int, url: str, record: ProtocolRecord, deadline: float, think: tuple[float, float],
                   arrive_s: float, students: int) -> None:
     rng = random.Random(number)
     await asyncio.sleep(arrive_s * number / max(1, students) + rng.uniform(0, 2))  # a class trickles in
     session = Session(url, timeout_s=ACTION_TIMEOUT_S)
-    await session.open()
     step = rng.randrange(len(SCRIPT))  # students start on different pages
     try:
+        await session.open()
         while time.monotonic() < deadline:
             action = SCRIPT[step % len(SCRIPT)]
             step += 1
-            since = time.perf_counter()
             try:
                 await action(session, record, rng)
-                await session.fetch_images(since)
             except Exception as error:  # no answer in time, or the page lacked what a student would click
                 record.timeouts.append(f"student {number}, {action.__name__}: {type(error).__name__}: {error}"[:200])
                 print(f"  ! {record.timeouts[-1]}", file=sys.stderr)
@@ -146,6 +152,7 @@ async def student(number: int, url: str, record: Record, deadline: float, think:
             record.errors += [e for e in seen if e not in record.errors]  # each error once, not at every action
             await asyncio.sleep(rng.uniform(*think))
     finally:
+        record.image_failures += session.image_failures
         await session.close()
 
 
@@ -180,7 +187,7 @@ Samples = list[tuple[float, float, float]]  # (seconds into the level, server MB
 async def level(url: str, pid: int, students: int, minutes: float, think: tuple[float, float], arrive_s: float,
                 browsers: int, profile_to: Path | None = None) -> tuple[Record, Record, Samples]:
     """One level of the curve: `students` protocol students (and `browsers` Chromium ones) for `minutes`."""
-    record, browser_record, samples = Record(), None, []
+    record, browser_record, samples = ProtocolRecord(), None, []
     start, own_cpu = time.monotonic(), time.process_time()
     deadline = start + 60 * minutes
 
@@ -211,13 +218,13 @@ async def level(url: str, pid: int, students: int, minutes: float, think: tuple[
             context.set_default_timeout(classroom.ACTION_TIMEOUT_MS)
             script = [classroom.vae_pad, classroom.vae_slider, classroom.gan_equation,
                       classroom.pixelcnn_completions, classroom.open_compare]
-            tasks += [classroom.student(1000 + i, context, url, browser_record, deadline, think, script, browsers,
-                                        arrive_s) for i in range(browsers)]
+            tasks += [classroom.student(i, context, url, browser_record, deadline, think, script, browsers, arrive_s)
+                      for i in range(browsers)]  # i: its place in the arrival order (and its random seed)
             await asyncio.gather(*tasks)
             await browser.close()
     else:
         await asyncio.gather(*tasks)
-    record.client_cores = (time.process_time() - own_cpu) / (time.monotonic() - start)  # what the students cost
+    record.client_cores = (time.process_time() - own_cpu) / (time.monotonic() - start)
     return record, browser_record, samples
 
 
@@ -237,6 +244,9 @@ WRAPPERS = tuple(f"({file})" for file in (  # frames that wrap every run: left o
     "script_runner.py", "exec_code.py", "page.py", "__main__.py", "app.py", "events.py"))
 
 
+TRAINING_FRAME = re.compile(r"(^|\.)_run \(.*training/jobs\.py")  # the job manager's thread (py-spy 0.3 or 0.4)
+
+
 def profile_table(collapsed: Path, top: int = 20) -> list[str]:
     """Where the server's busy samples went (py-spy's collapsed stacks): the split between the training run,
     the script runs that answer students, and the rest (the web server's event loop), then the functions
@@ -248,7 +258,7 @@ def profile_table(collapsed: Path, top: int = 20) -> list[str]:
         if not count.isdigit():
             continue
         frames, n = stack.split(";")[1:], int(count)  # the first frame names the thread
-        part = ("training run" if any("JobManager._run" in f for f in frames) else
+        part = ("training run" if any(TRAINING_FRAME.search(f) for f in frames) else
                 "script runs (answering students)" if any("_run_script_thread" in f for f in frames) else
                 "event loop and other")
         parts[part] += n
@@ -281,7 +291,7 @@ CALIBRATION = [("VAE: release a drag on the latent pad", vae_pad, "vae_pad"),
 async def calibrate(url: str, repeats: int) -> dict[str, tuple[list[float], list[float]]]:
     from playwright.async_api import async_playwright
 
-    protocol, chromium = Record(), Record()
+    protocol, chromium = ProtocolRecord(), Record()
     session = Session(url, timeout_s=ACTION_TIMEOUT_S)
     await session.open()
     async with async_playwright() as p:
@@ -338,7 +348,7 @@ class Level:
                 "errors": len(self.record.errors) + (len(others.errors) if others else 0),
                 "unanswered": len(self.record.timeouts) + (len(others.timeouts) if others else 0),
                 "tracebacks": self.tracebacks, "cpu": statistics.mean(cpu) if cpu else float("nan"),
-                "client_cpu": getattr(self.record, "client_cores", float("nan")),
+                "client_cpu": self.record.client_cores, "images_not_served": len(self.record.image_failures),
                 "mb_start": self.samples[0][1], "mb_5min": at5, "mb_end": self.samples[-1][1]}
 
 
@@ -412,14 +422,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table_rows(done.students, done.record.times)))
         if done.browser_record:
             print("\n".join(table_rows(done.students, done.browser_record.times, who="Chromium: ")))
-    print("\n| students | p95 interactive (s) | errors shown | unanswered | tracebacks | server cores | "
-          "students' cores | MB start | MB at 5 min | MB end |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| students | p95 interactive (s) | errors shown | unanswered | images not served | tracebacks | "
+          "server cores | students' cores | MB start | MB at 5 min | MB end |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     summaries = [done.summary() for done in levels]
     for s in summaries:
         print(f"| {s['students']} | {s['p95_interactive']:.2f} | {s['errors']} | {s['unanswered']} | "
-              f"{s['tracebacks']} | {s['cpu']:.2f} | {s['client_cpu']:.2f} | {s['mb_start']:.0f} | "
-              f"{s['mb_5min']:.0f} | {s['mb_end']:.0f} |")
+              f"{s['images_not_served']} | {s['tracebacks']} | {s['cpu']:.2f} | {s['client_cpu']:.2f} | "
+              f"{s['mb_start']:.0f} | {s['mb_5min']:.0f} | {s['mb_end']:.0f} |")
     return 0 if all(s["errors"] == 0 and s["unanswered"] == 0 and s["tracebacks"] == 0 for s in summaries) else 1
 
 

@@ -10,14 +10,15 @@ on the teacher's server. The protocol buffers are the installed `streamlit.proto
     session = Session("http://127.0.0.1:8501")
     await session.open()
     await session.visit("VAE_explorer", query="tab=Sliders+%26+traversals")
-    timing = await session.set_widget("slider_z0", 1.0, until=new_image_in("sliders_decoded"))
+    timing = await session.set_widget("slider_z0", 1.0, until=image_under("sliders_decoded"))
     await session.close()
 
 Widgets are named by their key (a keyed widget's id ends in "-key"). Values are sent as the browser sends
 them: sliders as a list of numbers, select boxes and radios as the option's label, multiselects as labels,
 buttons as a trigger, a custom component (components.v2) as its JSON state. What a browser also does and this
 client copies: the fragments that ask to rerun every few seconds (`st.fragment(run_every=...)`) are rerun
-on that schedule, and the images an answer names are fetched over HTTP like a browser's <img> does.
+on that schedule, and the images an answer names are requested over HTTP the moment they arrive, as a browser's
+<img> does.
 Only the address given is contacted (the load tests give 127.0.0.1).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
          ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}  # not FINISHED_EARLY_FOR_RERUN: another run follows
+FRAGMENT_DONE = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 WIDGET_KINDS = ("slider", "selectbox", "multiselect", "radio", "number_input", "button", "checkbox", "text_input",
                 "bidi_component", "button_group", "file_uploader")
 
@@ -45,6 +47,7 @@ class Element:
     proto: object  # that field's message
     run: int  # the script run that sent it (older elements are dropped when a full run finishes)
     at: float  # time.perf_counter() when it arrived
+    fragment: str = ""  # the st.fragment it belongs to: its widgets rerun that fragment only, as in the browser
 
 
 @dataclass
@@ -87,8 +90,9 @@ def widget_state(element: Element, value) -> BackMsg:
 class Session:
     """One browser tab's session: a websocket, the element tree of the page it shows, its widget values."""
 
-    def __init__(self, url: str, timeout_s: float = 120.0):
+    def __init__(self, url: str, timeout_s: float = 120.0, fetch_images: bool = True):
         self.url = url.rstrip("/")
+        self.fetch_images = fetch_images  # request every new image over HTTP, as a browser does
         self.timeout_s = timeout_s
         self.elements: dict[tuple[int, ...], Element] = {}
         self.pages: dict[str, str] = {}  # url path ("" for the home page) -> page script hash
@@ -98,11 +102,15 @@ class Session:
         self.tab: tuple[str, str] | None = None  # (tabs key, label) its user last opened on this page, if any
         self.run = 0  # script runs started (our counter; each rerun request bumps it)
         self.finished = asyncio.Event()
+        self.expect: str | None = None  # what the request in flight reruns: "" the page, else a fragment's id
         self.status: int | None = None
         self.fragment_timers: dict[str, asyncio.Task] = {}
         self.messages = 0
         self.bytes_received = 0
         self.image_bytes = 0
+        self.fetched: set[str] = set()  # image addresses already requested (a media address names its content)
+        self.image_failures: list[str] = []  # images the server did not serve
+        self._fetches: set[asyncio.Task] = set()
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._changed = asyncio.Event()
@@ -117,8 +125,7 @@ class Session:
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
-        for task in self.fragment_timers.values():
-            task.cancel()
+        self._stop_timers()
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
@@ -129,13 +136,16 @@ class Session:
                 pass
 
     async def _read(self) -> None:
-        async for data in self._ws:
-            self.messages += 1
-            self.bytes_received += len(data)
-            message = ForwardMsg()
-            message.ParseFromString(data)
-            self._take(message)
-            self._changed.set()
+        try:
+            async for data in self._ws:
+                self.messages += 1
+                self.bytes_received += len(data)
+                message = ForwardMsg()
+                message.ParseFromString(data)
+                self._take(message)
+                self._changed.set()
+        finally:
+            self._changed.set()  # a waiting action sees at once that the connection has gone
 
     def _take(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
@@ -145,20 +155,27 @@ class Session:
             self._take_delta(tuple(message.metadata.delta_path), message.delta)
         elif kind == "script_finished":
             self.status = message.script_finished
-            if message.script_finished in FINAL:
-                if message.script_finished != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
-                    # a full run redraws the page: what it did not send again is gone (as in the browser)
-                    self.elements = {p: e for p, e in self.elements.items() if e.run == self.run}
-                self.finished.set()
+            if message.script_finished == FRAGMENT_DONE:
+                # the end of the fragment rerun a widget asked for, or of a timed one (the Train page's live
+                # view), which must not count as the answer to a request for a whole page
+                if self.expect:
+                    self.finished.set()
+            elif message.script_finished in FINAL:
+                # a full run redraws the page: what it did not send again is gone (as in the browser)
+                self.elements = {p: e for p, e in self.elements.items() if e.run == self.run}
+                if self.expect == "":
+                    self.finished.set()
         elif kind == "auto_rerun":  # a fragment with run_every: the browser reruns it on that schedule
             fragment = message.auto_rerun.fragment_id
             if fragment not in self.fragment_timers:
                 self.fragment_timers[fragment] = asyncio.create_task(
                     self._rerun_fragment_every(fragment, message.auto_rerun.interval))
         elif kind == "stop_auto_rerun":
-            for task in self.fragment_timers.values():
-                task.cancel()
-            self.fragment_timers.clear()
+            for fragment in message.stop_auto_rerun.fragment_ids:
+                if fragment in self.fragment_timers:
+                    self.fragment_timers.pop(fragment).cancel()
+        elif kind == "new_session":  # a full run starts: the fragments it draws ask again for their timers
+            self._stop_timers()
         elif kind == "ref_hash":  # never asked for (we report no cached messages), so never expected
             raise ProtocolError("the server referred to a cached message this client never claimed")
 
@@ -167,12 +184,20 @@ class Session:
         now = time.perf_counter()
         if which == "new_element":
             kind = delta.new_element.WhichOneof("type")
-            self.elements[path] = Element(path, kind, getattr(delta.new_element, kind), self.run, now)
+            self.elements[path] = Element(path, kind, getattr(delta.new_element, kind), self.run, now,
+                                          delta.fragment_id)
+            if kind == "imgs" and self.fetch_images:
+                self._fetch_new_images(self.elements[path])
         elif which == "add_block":
             # a block replaces whatever was at its path, children included
             self.elements = {p: e for p, e in self.elements.items() if p[:len(path)] != path or p == path}
-            self.elements[path] = Element(path, "block", delta.add_block, self.run, now)
+            self.elements[path] = Element(path, "block", delta.add_block, self.run, now, delta.fragment_id)
         # new_transient (spinners while it works) leaves the page's elements as they are
+
+    def _stop_timers(self) -> None:
+        for task in self.fragment_timers.values():
+            task.cancel()
+        self.fragment_timers.clear()
 
     async def _rerun_fragment_every(self, fragment: str, interval_s: float) -> None:
         while True:
@@ -192,9 +217,11 @@ class Session:
             client.widget_states.widgets.add().CopyFrom(state)
         if trigger is not None:
             client.widget_states.widgets.add().CopyFrom(trigger)
-        if not fragment_id:
-            self.run += 1
+        if not auto:  # a student's own request: what _act waits for
+            self.expect = fragment_id
             self.finished.clear()
+            if not fragment_id:
+                self.run += 1
         await self._ws.send(message.SerializeToString())
 
     async def _act(self, until: Callable[["Session", float], bool] | None, **rerun) -> Timing:
@@ -205,7 +232,7 @@ class Session:
         while True:
             if result_at is None and until is not None and until(self, start):
                 result_at = time.perf_counter()
-            if self.finished.is_set() and (until is None or result_at is not None):
+            if self.finished.is_set():  # the run's messages come in order: its image came before, or never will
                 break
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
@@ -222,9 +249,7 @@ class Session:
 
     async def visit(self, page: str, query: str = "", until=None) -> Timing:
         """Open a page (its url path, "" for home) as a link in the sidebar does: a rerun with its script hash."""
-        for task in self.fragment_timers.values():  # the last page's timed fragments stop, as in the browser
-            task.cancel()
-        self.fragment_timers.clear()
+        self._stop_timers()  # the last page's timed fragments stop, as in the browser
         self.page, self.query, self.values, self.tab = page, query, {}, None  # the first visit: no hash known yet
         return await self._act(until)
 
@@ -233,16 +258,30 @@ class Session:
         element = self.widget(key)
         state = widget_state(element, value)
         if element.kind == "button":
-            return await self._act(until, trigger=state)
+            return await self._act(until, trigger=state, fragment_id=element.fragment)
         self.values[state.id] = state
-        return await self._act(until)
+        return await self._act(until, fragment_id=element.fragment)
 
-    async def fetch_images(self, since: float) -> None:
-        """Download the images that arrived after `since` (perf_counter), as the browser's <img> tags do."""
-        urls = [image.url for e in list(self.elements.values()) if e.kind == "imgs" and e.at >= since
-                for image in e.proto.imgs if image.url.startswith("/")]
-        for url in urls:
+    def value_of(self, key: str):
+        """The value this session last gave the widget with key `key` (None if it never set one)."""
+        state = self.values.get(self.widget(key).proto.id)
+        return getattr(state, state.WhichOneof("value")) if state is not None else None
+
+    def _fetch_new_images(self, element: Element) -> None:
+        """Request each new image address at once, in the background, as a browser's <img> does when the element
+        arrives (an address names its content: one already fetched is not fetched again)."""
+        for image in element.proto.imgs:
+            if image.url.startswith("/") and image.url not in self.fetched:
+                self.fetched.add(image.url)
+                task = asyncio.create_task(self._fetch(image.url))
+                self._fetches.add(task)
+                task.add_done_callback(self._fetches.discard)
+
+    async def _fetch(self, url: str) -> None:
+        try:
             self.image_bytes += len(await asyncio.to_thread(_get, self.url + url))
+        except OSError as error:  # urllib's HTTPError (a 404: the server had dropped the file) and network errors
+            self.image_failures.append(f"{url}: {error}")
 
     # -- what the page shows ---------------------------------------------------------------------------------
     def widget(self, key: str) -> Element:

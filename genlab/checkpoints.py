@@ -11,7 +11,6 @@ rebuilding a model from a file is genlab/models/loading.py.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime
 import json
@@ -221,33 +220,37 @@ class CheckpointInfo:
         return f"{title} ({self.source})"
 
 
-_cards: dict[tuple[Path, int, int], tuple[dict | None, str | None]] = {}  # (path, mtime, size) -> (card, error)
+_cards: dict[tuple, tuple[str | None, str | None]] = {}  # file version -> (card as JSON text, or why none)
 _cards_lock = threading.Lock()
 
 
 def _listed_card(path: Path) -> tuple[dict | None, str | None]:
     """The card of a listed file (or why it has none), read once per version of the file: every rerun of
-    every page lists the checkpoints, and 60 students' reruns re-reading every header cost the server a sixth of
-    its time (benchmarks/protocol_classroom.py --profile). A replaced or rewritten file has a new mtime or size."""
+    every page lists the checkpoints, and re-reading every header at each of them was a large share of a busy
+    server's time (benchmarks/protocol_classroom.py --profile). A file's version is its inode, size and
+    modification and change times; each caller gets its own copy of the card (parsed from the kept JSON)."""
     try:
         stat = path.stat()
+        key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     except OSError:
-        stat = None
-    key = (path, stat.st_mtime_ns, stat.st_size) if stat else None
+        key = None
     with _cards_lock:
         known = _cards.get(key) if key else None
     if known is None:
         try:
-            known = (read_card(path), None)
+            known = (json.dumps(read_card(path)), None)
         except CheckpointError as e:
-            known = (None, str(e))
+            if not isinstance(e.__cause__ or e.__context__, OSError) and key:  # a bad file, not a passing failure
+                known = (None, str(e))
+            else:
+                return None, str(e)
         if key:
             with _cards_lock:
                 if len(_cards) > 10_000:  # files come and go on a long-running server
                     _cards.clear()
                 _cards[key] = known
-    card, error = known
-    return (copy.deepcopy(card) if card is not None else None), error
+    text, error = known
+    return (json.loads(text) if text is not None else None), error
 
 
 def list_checkpoints(kind: str | None = None, dataset: str | None = None,

@@ -39,8 +39,12 @@ if info is None:
     st.stop()
 try:
     checkpoint = load_model(info.path)
+    version = info.path.stat().st_mtime  # part of the gallery's cache key: a retrained file draws anew
 except CheckpointError as error:
     show_error(error)
+    st.stop()
+except FileNotFoundError:  # deleted between loading and now
+    show_error(CheckpointError(f"'{info.path.name}' does not exist any more (it may have been deleted)."))
     st.stop()
 model = checkpoint.model  # shared by every session, in eval mode: only read it
 latent_dim = model.latent_dim
@@ -57,8 +61,9 @@ with picker:
                                   "draw it. Change it and the gallery keeps its styles in another class.")
 
 
-def pictures(images, scale=SCALE):
-    return [to_pil(image, scale) for image in images]
+def pictures(images, scale=SCALE) -> list[bytes]:
+    """Each image as a PNG, `scale` times its size (made here with fast compression, not by st.image)."""
+    return [png_bytes(to_pil(image, scale)) for image in images]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -66,7 +71,7 @@ def gallery_pngs(path, modified: float, seed: int, label: int | None):
     """The gallery's latents (24, latent) and its images as PNGs, computed once for every session that asks for this
     file (this version of it), seed and class: a class opening the page at once shares one gallery."""
     latents, images = eqs.make_gallery(load_model(path).model, seed, label=label)  # (24, latent), (24, C, H, W)
-    return latents, [png_bytes(image) for image in pictures(images)]
+    return latents, pictures(images)
 
 
 def new_batch():
@@ -94,7 +99,7 @@ seed = seed_box.number_input("Gallery seed", 0, eqs.MAX_SEED, step=1, key="gan_s
                              help="The same seed always gives the same gallery, so a demo repeats exactly.")
 button_box.button("New batch", key="gan_new_batch", on_click=new_batch,
                   help="Draw a new random seed, i.e. new noise vectors z ~ N(0, I).")
-latents, gallery = gallery_pngs(info.path, info.path.stat().st_mtime, int(seed), label)  # (24, latent), 24 PNGs
+latents, gallery = gallery_pngs(info.path, version, int(seed), label)  # (24, latent), 24 PNGs
 st.image(gallery, caption=[f"#{i}" for i in range(len(gallery))], width=28 * SCALE)
 if has_codes:
     noise_size, categories, continuous = model.code_sizes
@@ -125,7 +130,9 @@ with tab_equation:
     for box, (name, key) in zip(group_boxes, GROUP_KEYS.items()):
         groups[name] = box.multiselect(f"Group {name}", range(eqs.GALLERY_SIZE), key=key,
                                        format_func=lambda i: f"#{i}", help=help_text[name])
-    if not all(groups.values()):
+    if not tab_equation.open:
+        pass  # the groups above keep their values; a closed tab computes no result
+    elif not all(groups.values()):
         st.info("Put at least one gallery image into each of A, B and C (typically three each): averaging "
                 "several z keeps what the images share and cancels the rest.")
     else:
@@ -136,10 +143,10 @@ with tab_equation:
         else:
             cells = st.columns([2, 1, 2, 1, 2, 1, 2], vertical_alignment="center")
             for cell, name, image in zip(cells[0::2], "ABC", result.group_means):
-                cell.image(to_pil(image, SCALE), caption=f"mean(z of {name})", width=28 * SCALE)
+                cell.image(pictures(image[None])[0], caption=f"mean(z of {name})", width=28 * SCALE)
             for cell, sign in zip(cells[1::2], ["−", "+", "="]):
                 cell.markdown(f"## {sign}")
-            cells[6].image(to_pil(result.result, SCALE), caption="result", width=28 * SCALE)
+            cells[6].image(pictures(result.result[None])[0], caption="result", width=28 * SCALE)
             st.image(pictures(result.variations), width=28 * SCALE,
                      caption=[f"variation {i + 1}" for i in range(len(result.variations))])
             st.caption("Each group's picture decodes the mean of its z (not the mean of its pixels, which would be "
@@ -151,13 +158,13 @@ if tab_interpolation.open:  # a closed tab computes nothing (its frames, its GIF
     with tab_interpolation:
         guide("GAN arithmetic", "Interpolation")
         ends = st.columns(4)
-        start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from",
+        start = ends[0].selectbox("From", range(eqs.GALLERY_SIZE), index=0, key="gan_interp_from", persist_state="page",
                                   format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
-        end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to",
+        end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to", persist_state="page",
                                 format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
-        method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", horizontal=True,
+        method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", persist_state="page", horizontal=True,
                                help="lerp: a straight line. slerp: along the great circle between the two z.")
-        steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", help="Images along the path, ends included.")
+        steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", persist_state="page", help="Images along the path, ends included.")
         frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
         strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
         st.image(strip)
@@ -178,10 +185,10 @@ if tab_walk.open:
     with tab_walk:
         guide("GAN arithmetic", "Latent walk")
         walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
-        walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
+        walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start", persist_state="page",
                                                 format_func=lambda i: f"#{i}",
                                                 help="The walk passes through this image.")
-        step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step",
+        step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step", persist_state="page",
                                        help="Distance in z between frames (a typical latent vector has length "
                                             f"≈ {typical:.0f}).")
         if walk_controls[2].button("New direction", key="gan_walk_new", help="Pick another random direction."):
@@ -235,7 +242,7 @@ for tab in [t for t in tab_classes if t.open]:  # a closed tab computes nothing
     with tab:
         guide("GAN arithmetic", "Same z, another class")
         columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(6)),
-                                 key="gan_swap_columns", format_func=lambda i: f"#{i}", max_selections=8,
+                                 key="gan_swap_columns", persist_state="page", format_func=lambda i: f"#{i}", max_selections=8,
                                  help="Each column keeps one gallery image's z; each row asks G for another class.")
         if not columns:
             st.info("Pick at least one gallery image.")
@@ -258,7 +265,7 @@ for tab in [t for t in tab_codes if t.open]:
                     "No label was given in training: the codes mean whatever G found easiest to keep readable "
                     "for Q, its code reader.")
         columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(8)),
-                                 key="gan_code_columns", format_func=lambda i: f"#{i}", max_selections=12,
+                                 key="gan_code_columns", persist_state="page", format_func=lambda i: f"#{i}", max_selections=12,
                                  help="Each column keeps one gallery image's noise and continuous codes.")
         if columns:
             st.image(png_bytes(grid(code_views.category_grid(model, latents[columns]), nrow=len(columns), scale=2)))
@@ -268,13 +275,13 @@ for tab in [t for t in tab_codes if t.open]:
             continue
         st.subheader("Continuous codes")
         chosen = st.columns(2)
-        start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image",
+        start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image", persist_state="page",
                                     format_func=lambda i: f"#{i}",
                                     help="Its noise z is kept; c₁ and the continuous codes are set here, not taken "
                                          "from the image.")
-        category = chosen[1].number_input("c₁", 0, categories - 1, 0, key="gan_code_category",
+        category = chosen[1].number_input("c₁", 0, categories - 1, 0, key="gan_code_category", persist_state="page",
                                           help="The categorical code's value for the strips below.")
-        values = [st.slider(f"c{j + 2}", *code_views.TRAVERSAL, 0.0, 0.1, key=f"gan_code_{j}",
+        values = [st.slider(f"c{j + 2}", *code_views.TRAVERSAL, 0.0, 0.1, key=f"gan_code_{j}", persist_state="page",
                             help="Training drew it from U(−1, 1); beyond ±1 shows whether its meaning extrapolates.")
                   for j in range(continuous)]
         for j in range(continuous):
