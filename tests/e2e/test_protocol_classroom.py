@@ -2,6 +2,7 @@
 protocol for one minute, while the teacher's training run goes on): every action is answered, no student sees an
 error, the server logs no traceback. Times are printed, never asserted."""
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 def test_three_protocol_students_and_a_training_job_are_all_answered():
     pytest.importorskip("websockets")
     protocol_classroom = pytest.importorskip("protocol_classroom")
-    [level] = protocol_classroom.run([3], minutes=1.0, think=(1, 3), arrive_s=5)
+    # in a thread of its own: a browser test before it may have left an event loop running in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        [level] = pool.submit(protocol_classroom.run, [3], minutes=1.0, think=(1, 3), arrive_s=5).result()
     print(protocol_classroom.table_rows(3, level.record.times))
     assert level.record.errors == []  # no exception or error box on any student's page
     assert level.record.timeouts == []  # every action got its image within the minute allowed
+    # Images the server answered 404 (level.record.image_failures) are reported by the benchmark, not asserted:
+    # their cause is not established yet (README, "How many students one server holds").
+    print(level.record.image_failures)
     assert level.tracebacks == 0
     done = set(level.record.times)
     assert {"VAE: release a drag on the latent pad", "VAE: move a latent slider", "GAN: complete an equation",

@@ -132,6 +132,19 @@ def test_listing_reads_cards_and_reports_damaged_files(tmp_path):
     assert [c.path.name for c in list_checkpoints(dataset="shapes", folders=[(tmp_path, "yours")])] == ["good.safetensors"]
 
 
+def test_a_listed_card_is_read_once_per_version_of_its_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(path, tiny_vae(), "vae", {"dataset": "shapes", "title": "first"})
+    reads = []
+    monkeypatch.setattr(checkpoints, "read_card", lambda source: reads.append(source) or read_card(source))
+    listed = lambda: list_checkpoints(folders=[(tmp_path, "yours")])[0]  # noqa: E731
+    first = listed()
+    first.card["title"] = "changed by a caller"  # each caller gets its own copy
+    assert listed().card["title"] == "first" and len(reads) == 1  # the second listing read no file
+    save_checkpoint(path, tiny_vae(), "vae", {"dataset": "shapes", "title": "second"})  # a new version
+    assert listed().card["title"] == "second" and len(reads) == 2
+
+
 def test_every_shipped_checkpoint_loads_with_a_model_card():
     shipped = list_checkpoints(folders=[(checkpoints.SHIPPED_DIR, "shipped")])
     assert shipped, "checkpoints/ ships no model"
