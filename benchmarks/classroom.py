@@ -293,6 +293,21 @@ async def warm_up(browser, url: str, script: list) -> None:
     await page.context.close()
 
 
+async def sample_server(pid: int, start: float, deadline: float, samples: list, record: Record) -> None:
+    """Every 10 s until `deadline`: the server's memory (MB) and cores used since the last sample, appended to
+    `samples` as (seconds since `start`, MB, cores), and a progress line on stderr."""
+    samples.append((0.0, memory_mb(pid), 0.0))
+    last_cpu, last_t = cpu_seconds(pid), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(min(10.0, max(0.1, deadline - time.monotonic())))
+        now_cpu, now_t = cpu_seconds(pid), time.monotonic()
+        samples.append((now_t - start, memory_mb(pid), (now_cpu - last_cpu) / (now_t - last_t)))
+        last_cpu, last_t = now_cpu, now_t
+        print(f"  {(now_t - start) / 60:5.1f} min: {record.actions_done} actions, {len(record.errors)} errors, "
+              f"{len(record.timeouts)} unanswered, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores",
+              file=sys.stderr)
+
+
 async def lesson(url: str, server_pid: int, students: int, minutes: float, think: tuple[float, float],
                  script: list, arrive_s: float) -> tuple[Record, list[tuple[float, float, float]]]:
     from playwright.async_api import async_playwright
@@ -306,21 +321,9 @@ async def lesson(url: str, server_pid: int, students: int, minutes: float, think
         start = time.monotonic()
         deadline = start + 60 * minutes
 
-        async def sample_server():
-            last_cpu, last_t = cpu_seconds(server_pid), time.monotonic()
-            while time.monotonic() < deadline:
-                await asyncio.sleep(min(10.0, max(0.1, deadline - time.monotonic())))
-                now_cpu, now_t = cpu_seconds(server_pid), time.monotonic()
-                samples.append((now_t - start, memory_mb(server_pid), (now_cpu - last_cpu) / (now_t - last_t)))
-                last_cpu, last_t = now_cpu, now_t
-                print(f"  {(now_t - start) / 60:5.1f} min: {record.actions_done} actions, {len(record.errors)} "
-                      f"errors, {len(record.timeouts)} timeouts, server {samples[-1][1]:.0f} MB, "
-                      f"{samples[-1][2]:.2f} cores", file=sys.stderr)
-
-        samples.append((0.0, memory_mb(server_pid), 0.0))
         context = await browser.new_context(viewport={"width": 1280, "height": 900})  # shared cache, own sessions
         context.set_default_timeout(ACTION_TIMEOUT_MS)  # clicks too: a student waits a minute, then gives up
-        await asyncio.gather(sample_server(), *(
+        await asyncio.gather(sample_server(server_pid, start, deadline, samples, record), *(
             student(i, context, url, record, deadline, think, script, students, arrive_s) for i in range(students)))
         await browser.close()
     return record, samples

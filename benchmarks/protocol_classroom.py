@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import classroom
-from classroom import Record, memory_mb, percentile
-from live_app import cpu_seconds, server_log, streamlit_server
+from classroom import Record, percentile, sample_server
+from live_app import server_log, streamlit_server
 from streamlit_client import Session, caption_starting, image_under, shows
 
 ACTION_TIMEOUT_S = 60.0
@@ -191,19 +191,7 @@ async def level(url: str, pid: int, students: int, minutes: float, think: tuple[
     start, own_cpu = time.monotonic(), time.process_time()
     deadline = start + 60 * minutes
 
-    async def sample_server():
-        last_cpu, last_t = cpu_seconds(pid), time.monotonic()
-        samples.append((0.0, memory_mb(pid), 0.0))
-        while time.monotonic() < deadline:
-            await asyncio.sleep(min(10.0, max(0.1, deadline - time.monotonic())))
-            now_cpu, now_t = cpu_seconds(pid), time.monotonic()
-            samples.append((now_t - start, memory_mb(pid), (now_cpu - last_cpu) / (now_t - last_t)))
-            last_cpu, last_t = now_cpu, now_t
-            print(f"  {(now_t - start) / 60:5.1f} min: {record.actions_done} actions, {len(record.errors)} errors, "
-                  f"{len(record.timeouts)} unanswered, server {samples[-1][1]:.0f} MB, {samples[-1][2]:.2f} cores",
-                  file=sys.stderr)
-
-    tasks = [sample_server(), *(student(i, url, record, deadline, think, arrive_s, students)
+    tasks = [sample_server(pid, start, deadline, samples, record), *(student(i, url, record, deadline, think, arrive_s, students)
                                 for i in range(students))]
     if profile_to:  # once every student is in: sample the server's stacks until the level ends
         tasks.append(profile_server(pid, arrive_s + 5, 60 * minutes - arrive_s - 10, profile_to))
