@@ -162,9 +162,10 @@ if tab_interpolation.open:  # a closed tab computes nothing (its frames, its GIF
                                   format_func=lambda i: f"#{i}", help="The gallery image the path starts at.")
         end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to", persist_state="page",
                                 format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
-        method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", persist_state="page", horizontal=True,
-                               help="lerp: a straight line. slerp: along the great circle between the two z.")
-        steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", persist_state="page", help="Images along the path, ends included.")
+        method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", persist_state="page",
+                               horizontal=True, help="lerp: a straight line. slerp: along the great circle between the two z.")
+        steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", persist_state="page",
+                               help="Images along the path, ends included.")
         frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
         strip = png_bytes(grid(frames, nrow=steps, scale=SCALE))
         st.image(strip)
@@ -185,8 +186,8 @@ if tab_walk.open:
     with tab_walk:
         guide("GAN arithmetic", "Latent walk")
         walk_controls = st.columns([1, 2, 1], vertical_alignment="bottom")
-        walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start", persist_state="page",
-                                                format_func=lambda i: f"#{i}",
+        walk_start = walk_controls[0].selectbox("Start at", range(eqs.GALLERY_SIZE), key="gan_walk_start",
+                                                persist_state="page", format_func=lambda i: f"#{i}",
                                                 help="The walk passes through this image.")
         step = walk_controls[1].slider("Step length", 0.1, 4.0, 1.5, 0.1, key="gan_walk_step", persist_state="page",
                                        help="Distance in z between frames (a typical latent vector has length "
@@ -242,7 +243,8 @@ for tab in [t for t in tab_classes if t.open]:  # a closed tab computes nothing
     with tab:
         guide("GAN arithmetic", "Same z, another class")
         columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(6)),
-                                 key="gan_swap_columns", persist_state="page", format_func=lambda i: f"#{i}", max_selections=8,
+                                 key="gan_swap_columns", persist_state="page", format_func=lambda i: f"#{i}",
+                                 max_selections=8,
                                  help="Each column keeps one gallery image's z; each row asks G for another class.")
         if not columns:
             st.info("Pick at least one gallery image.")
@@ -265,7 +267,8 @@ for tab in [t for t in tab_codes if t.open]:
                     "No label was given in training: the codes mean whatever G found easiest to keep readable "
                     "for Q, its code reader.")
         columns = st.multiselect("Gallery images (columns)", range(eqs.GALLERY_SIZE), default=list(range(8)),
-                                 key="gan_code_columns", persist_state="page", format_func=lambda i: f"#{i}", max_selections=12,
+                                 key="gan_code_columns", persist_state="page", format_func=lambda i: f"#{i}",
+                                 max_selections=12,
                                  help="Each column keeps one gallery image's noise and continuous codes.")
         if columns:
             st.image(png_bytes(grid(code_views.category_grid(model, latents[columns]), nrow=len(columns), scale=2)))
@@ -275,8 +278,8 @@ for tab in [t for t in tab_codes if t.open]:
             continue
         st.subheader("Continuous codes")
         chosen = st.columns(2)
-        start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image", persist_state="page",
-                                    format_func=lambda i: f"#{i}",
+        start = chosen[0].selectbox("Gallery image", range(eqs.GALLERY_SIZE), key="gan_code_image",
+                                    persist_state="page", format_func=lambda i: f"#{i}",
                                     help="Its noise z is kept; c₁ and the continuous codes are set here, not taken "
                                          "from the image.")
         category = chosen[1].number_input("c₁", 0, categories - 1, 0, key="gan_code_category", persist_state="page",
