@@ -163,7 +163,8 @@ if tab_interpolation.open:  # a closed tab computes nothing (its frames, its GIF
         end = ends[1].selectbox("To", range(eqs.GALLERY_SIZE), index=1, key="gan_interp_to", persist_state="page",
                                 format_func=lambda i: f"#{i}", help="The gallery image the path ends at.")
         method = ends[2].radio("Path", ["slerp", "lerp"], key="gan_interp_method", persist_state="page",
-                               horizontal=True, help="lerp: a straight line. slerp: along the great circle between the two z.")
+                               horizontal=True,
+                               help="lerp: a straight line. slerp: along the great circle between the two z.")
         steps = ends[3].slider("Frames", 3, 16, 8, key="gan_interp_steps", persist_state="page",
                                help="Images along the path, ends included.")
         frames = eqs.interpolation_frames(model, latents[start], latents[end], steps, method, label)  # (steps, C, H, W)
