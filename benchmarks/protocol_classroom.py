@@ -45,7 +45,9 @@ PAD_TAB, SLIDER_TAB = ("tab", "Latent pad"), ("tab", "Sliders & traversals")
 @dataclass
 class ProtocolRecord(Record):
     """What the protocol students measured, with what only they can tell."""
-    image_failures: list[str] = field(default_factory=list)  # images the server did not serve
+    image_failures: list[str] = field(default_factory=list)  # images still on the page the server did not serve
+    stale_image_failures: list[str] = field(default_factory=list)  # ... that the page had replaced by then
+    image_wait_s: list[float] = field(default_factory=list)  # each image's arrival to the end of its fetch
     client_cores: float = float("nan")  # the students' own CPU: what simulating them cost this machine
 
 
@@ -153,6 +155,8 @@ async def student(number: int, url: str, record: ProtocolRecord, deadline: float
             await asyncio.sleep(rng.uniform(*think))
     finally:
         record.image_failures += session.image_failures
+        record.stale_image_failures += session.stale_image_failures
+        record.image_wait_s += session.image_wait_s
         await session.close()
 
 
@@ -337,6 +341,8 @@ class Level:
                 "unanswered": len(self.record.timeouts) + (len(others.timeouts) if others else 0),
                 "tracebacks": self.tracebacks, "cpu": statistics.mean(cpu) if cpu else float("nan"),
                 "client_cpu": self.record.client_cores, "images_not_served": len(self.record.image_failures),
+                "images_replaced": len(self.record.stale_image_failures),
+                "image_p95": percentile(self.record.image_wait_s, 0.95) if self.record.image_wait_s else float("nan"),
                 "mb_start": self.samples[0][1], "mb_5min": at5, "mb_end": self.samples[-1][1]}
 
 
@@ -416,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [done.summary() for done in levels]
     for s in summaries:
         print(f"| {s['students']} | {s['p95_interactive']:.2f} | {s['errors']} | {s['unanswered']} | "
-              f"{s['images_not_served']} | {s['tracebacks']} | {s['cpu']:.2f} | {s['client_cpu']:.2f} | "
+              f"{s['images_not_served']} | {s['images_replaced']} | {s['image_p95']:.2f} | {s['tracebacks']} | {s['cpu']:.2f} | {s['client_cpu']:.2f} | "
               f"{s['mb_start']:.0f} | {s['mb_5min']:.0f} | {s['mb_end']:.0f} |")
     return 0 if all(s["errors"] == 0 and s["unanswered"] == 0 and s["tracebacks"] == 0 for s in summaries) else 1
 

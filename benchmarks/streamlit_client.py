@@ -27,6 +27,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -36,6 +37,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
          ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}  # not FINISHED_EARLY_FOR_RERUN: another run follows
 FRAGMENT_DONE = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+# Every student's images are fetched by these threads: each browser opens its own connections, so the shared
+# default pool (6 threads here) would queue one student's image behind the whole class's and fetch it after the
+# page had moved on (and Streamlit had dropped the file).
+FETCH_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="image-fetch")
 WIDGET_KINDS = ("slider", "selectbox", "multiselect", "radio", "number_input", "button", "checkbox", "text_input",
                 "bidi_component", "button_group", "file_uploader")
 
@@ -109,7 +114,9 @@ class Session:
         self.bytes_received = 0
         self.image_bytes = 0
         self.fetched: set[str] = set()  # image addresses already requested (a media address names its content)
-        self.image_failures: list[str] = []  # images the server did not serve
+        self.image_failures: list[str] = []  # images still on the page that the server did not serve
+        self.stale_image_failures: list[str] = []  # ... and ones the page had replaced before the answer came
+        self.image_wait_s: list[float] = []  # from an image's arrival to the end of its fetch
         self._fetches: set[asyncio.Task] = set()
         self._ws = None
         self._reader: asyncio.Task | None = None
@@ -225,6 +232,11 @@ class Session:
         await self._ws.send(message.SerializeToString())
 
     async def _act(self, until: Callable[["Session", float], bool] | None, **rerun) -> Timing:
+        # A person acts on what the page shows: once its pictures have loaded. (Acting 15 ms after they arrive
+        # starts a run that unlists them, and the end of any session's run then deletes them: the fetch gets a
+        # 404 that no student at a browser would cause.)
+        if self._fetches:
+            await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
         start = time.perf_counter()
         await self._send_rerun(**rerun)
         deadline = start + self.timeout_s
@@ -278,10 +290,20 @@ class Session:
                 task.add_done_callback(self._fetches.discard)
 
     async def _fetch(self, url: str) -> None:
+        arrived, run, page = time.perf_counter(), self.run, self.page
         try:
-            self.image_bytes += len(await asyncio.to_thread(_get, self.url + url))
+            body = await asyncio.get_running_loop().run_in_executor(FETCH_POOL, _get, self.url + url)
+            self.image_bytes += len(body)
         except OSError as error:  # urllib's HTTPError (a 404: the server had dropped the file) and network errors
-            self.image_failures.append(f"{url}: {error}")
+            # Streamlit drops a run's files once a newer run of the session no longer shows them; a browser
+            # has replaced that <img> too, so only an image the page still shows is a broken picture.
+            still_shown = any(url in (image.url for image in element.proto.imgs)
+                              for element in list(self.elements.values()) if element.kind == "imgs")
+            (self.image_failures if still_shown else self.stale_image_failures).append(
+                f"{url} on {page or 'home'} ({self.run - run} requests later, "
+                f"{time.perf_counter() - arrived:.3f} s after it arrived): {error}")
+        finally:
+            self.image_wait_s.append(time.perf_counter() - arrived)
 
     # -- what the page shows ---------------------------------------------------------------------------------
     def widget(self, key: str) -> Element:
