@@ -167,14 +167,16 @@ async def open_option(page, key: str, label: str):
     return option  # the caller's click then fails with Playwright's own message
 
 
-async def pick(page, key: str, label: str) -> None:
-    """Open the option and click it; a rerun that replaces the open list under the click is tried again."""
+async def pick(page, key: str, label: str) -> float:
+    """Open the option and click it; a rerun that replaces the open list under the click is tried again.
+    Returns when the click that took began (the typing before it is the student's, not the server's)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     for attempt in range(3):
         option = await open_option(page, key, label)
+        clicked = time.perf_counter()
         try:
             await option.click(timeout=10_000)
-            return
+            return clicked
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
@@ -200,8 +202,7 @@ async def gan_equation(page, url: str, record: Record, rng: random.Random) -> No
     await choose(page, "gan_group_a", picks[0:2])
     await choose(page, "gan_group_b", picks[2:4])
     await choose(page, "gan_group_c", picks[4:5])
-    start = time.perf_counter()
-    await pick(page, "gan_group_c", picks[5])  # the last pick completes the equation
+    start = await pick(page, "gan_group_c", picks[5])  # the last pick completes the equation: timed from its click
     await page.keyboard.press("Escape")
     await page.wait_for_function(
         """() => [...document.querySelectorAll("[data-testid='stImageCaption']")]
