@@ -51,10 +51,12 @@ class ProtocolRecord(Record):
     client_cores: float = float("nan")  # the students' own CPU: what simulating them cost this machine
 
 
-def timed(timing, what: str) -> float:
-    """Seconds to the awaited result; a run that finished without it is a missing answer."""
+def timed(timing, what: str, session: Session | None = None) -> float:
+    """Seconds to the awaited result; a run that finished without it is a missing answer (with what the page
+    said instead, when the session is given)."""
     if timing.to_result is None:
-        raise TimeoutError(f"{what}: the run finished without the expected image")
+        said = f"; the page said: {' / '.join(session.texts())[-300:]}" if session is not None else ""
+        raise TimeoutError(f"{what}: the run finished without the expected image{said}")
     return timing.to_result
 
 
@@ -127,7 +129,7 @@ async def open_compare(session: Session, record: Record, rng: random.Random) -> 
 
 async def watch_training(session: Session, record: Record, rng: random.Random) -> None:
     timing = await session.visit("Train", until=image_under("train_losses"))
-    record.add("Train: open the page and see the run", timed(timing, "Train"))
+    record.add("Train: open the page and see the run", timed(timing, "Train", session))
     # the student keeps watching through the think time that follows: the fragment reruns on its timer
 
 
@@ -148,7 +150,7 @@ async def student(number: int, url: str, record: ProtocolRecord, deadline: float
             try:
                 await action(session, record, rng)
             except Exception as error:  # no answer in time, or the page lacked what a student would click
-                record.timeouts.append(f"student {number}, {action.__name__}: {type(error).__name__}: {error}"[:200])
+                record.timeouts.append(f"student {number}, {action.__name__}: {type(error).__name__}: {error}"[:500])
                 print(f"  ! {record.timeouts[-1]}", file=sys.stderr)
             seen = [f"student {number} on {session.page}: {e}" for e in session.errors()]
             record.errors += [e for e in seen if e not in record.errors]  # each error once, not at every action
@@ -195,8 +197,8 @@ async def level(url: str, pid: int, students: int, minutes: float, think: tuple[
     start, own_cpu = time.monotonic(), time.process_time()
     deadline = start + 60 * minutes
 
-    tasks = [sample_server(pid, start, deadline, samples, record), *(student(i, url, record, deadline, think, arrive_s, students)
-                                for i in range(students))]
+    tasks = [sample_server(pid, start, deadline, samples, record),
+             *(student(i, url, record, deadline, think, arrive_s, students) for i in range(students))]
     if profile_to:  # once every student is in: sample the server's stacks until the level ends
         tasks.append(profile_server(pid, arrive_s + 5, 60 * minutes - arrive_s - 10, profile_to))
     if browsers:
@@ -416,14 +418,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(table_rows(done.students, done.record.times)))
         if done.browser_record:
             print("\n".join(table_rows(done.students, done.browser_record.times, who="Chromium: ")))
-    print("\n| students | p95 interactive (s) | errors shown | unanswered | images not served | tracebacks | "
-          "server cores | students' cores | MB start | MB at 5 min | MB end |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| students | p95 interactive (s) | errors shown | unanswered | broken images | images replaced before "
+          "served | image fetch p95 (s) | tracebacks | server cores | students' cores | MB start | MB at 5 min | "
+          "MB end |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     summaries = [done.summary() for done in levels]
     for s in summaries:
         print(f"| {s['students']} | {s['p95_interactive']:.2f} | {s['errors']} | {s['unanswered']} | "
-              f"{s['images_not_served']} | {s['images_replaced']} | {s['image_p95']:.2f} | {s['tracebacks']} | {s['cpu']:.2f} | {s['client_cpu']:.2f} | "
-              f"{s['mb_start']:.0f} | {s['mb_5min']:.0f} | {s['mb_end']:.0f} |")
+              f"{s['images_not_served']} | {s['images_replaced']} | {s['image_p95']:.2f} | {s['tracebacks']} | "
+              f"{s['cpu']:.2f} | {s['client_cpu']:.2f} | {s['mb_start']:.0f} | {s['mb_5min']:.0f} | "
+              f"{s['mb_end']:.0f} |")
     return 0 if all(s["errors"] == 0 and s["unanswered"] == 0 and s["tracebacks"] == 0 for s in summaries) else 1
 
 

@@ -121,6 +121,8 @@ class Session:
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._changed = asyncio.Event()
+        self._waiting: tuple[Callable, float] | None = None  # (until, start) of the action in flight
+        self._result_at: float | None = None
 
     # -- connection ----------------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -150,6 +152,10 @@ class Session:
                 message = ForwardMsg()
                 message.ParseFromString(data)
                 self._take(message)
+                # Checked after every message, not when the action's task next wakes: messages that came in
+                # together are taken in one go, and a timed fragment's rerun may already have replaced the image.
+                if self._waiting is not None and self._result_at is None and self._waiting[0](self, self._waiting[1]):
+                    self._result_at = time.perf_counter()
                 self._changed.set()
         finally:
             self._changed.set()  # a waiting action sees at once that the connection has gone
@@ -238,24 +244,24 @@ class Session:
         if self._fetches:
             await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
         start = time.perf_counter()
-        await self._send_rerun(**rerun)
-        deadline = start + self.timeout_s
-        result_at = None
-        while True:
-            if result_at is None and until is not None and until(self, start):
-                result_at = time.perf_counter()
-            if self.finished.is_set():  # the run's messages come in order: its image came before, or never will
-                break
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                raise TimeoutError(f"no answer within {self.timeout_s:.0f} s on {self.page or 'the home page'}")
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
-            if self._reader.done():
-                raise ProtocolError("the server closed the connection")
+        self._waiting, self._result_at = ((until, start) if until is not None else None), None
+        try:
+            await self._send_rerun(**rerun)
+            deadline = start + self.timeout_s
+            while not self.finished.is_set():  # the run's messages come in order: its image came before, or never will
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise TimeoutError(f"no answer within {self.timeout_s:.0f} s on {self.page or 'the home page'}")
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except asyncio.TimeoutError:
+                    pass
+                if self._reader.done():
+                    raise ProtocolError("the server closed the connection")
+            result_at = self._result_at
+        finally:
+            self._waiting = None
         finished = time.perf_counter() - start
         return Timing(None if result_at is None else result_at - start, finished, self.errors())
 
