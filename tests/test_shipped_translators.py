@@ -18,7 +18,7 @@ BAR = 0.85  # guards on 300 items, a little under the 90% the course asks of 1,0
 # The digits' StarGAN does not reach the course's bar in every direction (README, "Unpaired translation": its worst
 # directions on 1,000 digits are 82.9% in the target domain, thick -> thin, and 78.9% kept, thin -> thick); its
 # guards sit under those, so it fails if it gets worse, not because it is short of 90%.
-BARS = {"digit-styles/stargan": (0.75, 0.70)}  # (in the target domain, content kept)
+BARS = {"digit-styles/stargan": (0.70, 0.70)}  # (in the target domain, content kept)
 
 
 def loaded(info):
