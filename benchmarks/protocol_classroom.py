@@ -12,9 +12,9 @@ Every simulated student opens the pages in turn and, with a think time between a
   Autoregressive: asks for 4 completions of the bottom half of a test image (its own seed, so no cache helps);
   Compare: opens the page;  Train: watches the teacher's run (the page's fragment refreshes on its timer).
 An action is timed from sending it to the message that carries its new image (or the element it waits for),
-and its images are requested over HTTP as they arrive, as a browser's <img> does (not timed; an image the server
-does not serve is counted). The teacher starts one VAE training run on the Train page first, long enough to
-outlast the lesson. Only 127.0.0.1 is contacted; every level stops by itself after --minutes.
+and its images are requested over HTTP as they arrive, as a browser's <img> does (the fetch times and the images
+the server did not serve are reported apart); the next action waits until they have loaded. The teacher starts
+one VAE training run on the Train page first, long enough to outlast the lesson. Only 127.0.0.1 is contacted; every level stops by itself after --minutes.
 """
 from __future__ import annotations
 
@@ -156,10 +156,10 @@ async def student(number: int, url: str, record: ProtocolRecord, deadline: float
             record.errors += [e for e in seen if e not in record.errors]  # each error once, not at every action
             await asyncio.sleep(rng.uniform(*think))
     finally:
+        await session.close()  # after its last images have come
         record.image_failures += session.image_failures
         record.stale_image_failures += session.stale_image_failures
         record.image_wait_s += session.image_wait_s
-        await session.close()
 
 
 async def start_training(url: str, minutes: float) -> None:
@@ -428,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['images_not_served']} | {s['images_replaced']} | {s['image_p95']:.2f} | {s['tracebacks']} | "
               f"{s['cpu']:.2f} | {s['client_cpu']:.2f} | {s['mb_start']:.0f} | {s['mb_5min']:.0f} | "
               f"{s['mb_end']:.0f} |")
-    return 0 if all(s["errors"] == 0 and s["unanswered"] == 0 and s["tracebacks"] == 0 for s in summaries) else 1
+    return 0 if all(s["errors"] == 0 and s["unanswered"] == 0 and s["images_not_served"] == 0 and s["tracebacks"] == 0
+                    for s in summaries) else 1
 
 
 if __name__ == "__main__":

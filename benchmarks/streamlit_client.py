@@ -18,12 +18,13 @@ them: sliders as a list of numbers, select boxes and radios as the option's labe
 buttons as a trigger, a custom component (components.v2) as its JSON state. What a browser also does and this
 client copies: the fragments that ask to rerun every few seconds (`st.fragment(run_every=...)`) are rerun
 on that schedule, and the images an answer names are requested over HTTP the moment they arrive, as a browser's
-<img> does.
+<img> does; the next action waits until they have loaded, as a person looking at the page does.
 Only the address given is contacted (the load tests give 127.0.0.1).
 """
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import time
 import urllib.request
@@ -37,9 +38,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
          ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}  # not FINISHED_EARLY_FOR_RERUN: another run follows
 FRAGMENT_DONE = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
-# Every student's images are fetched by these threads: each browser opens its own connections, so the shared
-# default pool (6 threads here) would queue one student's image behind the whole class's and fetch it after the
-# page had moved on (and Streamlit had dropped the file).
+# Every student's images are fetched by these threads (each browser has connections of its own; asyncio's
+# default pool, 6 threads here, queued one student's image behind the whole class's). The time an image waits
+# for a thread is part of the fetch time the report gives.
 FETCH_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="image-fetch")
 WIDGET_KINDS = ("slider", "selectbox", "multiselect", "radio", "number_input", "button", "checkbox", "text_input",
                 "bidi_component", "button_group", "file_uploader")
@@ -105,7 +106,7 @@ class Session:
         self.query = ""
         self.values: dict[str, object] = {}  # widget id -> WidgetState sent with every rerun of this page
         self.tab: tuple[str, str] | None = None  # (tabs key, label) its user last opened on this page, if any
-        self.run = 0  # script runs started (our counter; each rerun request bumps it)
+        self.run = 0  # full page runs asked for (our counter; fragment and timer reruns leave it as it is)
         self.finished = asyncio.Event()
         self.expect: str | None = None  # what the request in flight reruns: "" the page, else a fragment's id
         self.status: int | None = None
@@ -123,6 +124,7 @@ class Session:
         self._changed = asyncio.Event()
         self._waiting: tuple[Callable, float] | None = None  # (until, start) of the action in flight
         self._result_at: float | None = None
+        self._wait_error: Exception | None = None  # raised by `until` in the reader; re-raised by the action
 
     # -- connection ----------------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -135,6 +137,8 @@ class Session:
 
     async def close(self) -> None:
         self._stop_timers()
+        if self._fetches:  # the last images are counted too
+            await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
@@ -151,11 +155,17 @@ class Session:
                 self.bytes_received += len(data)
                 message = ForwardMsg()
                 message.ParseFromString(data)
+                was_finished = self.finished.is_set()
                 self._take(message)
                 # Checked after every message, not when the action's task next wakes: messages that came in
                 # together are taken in one go, and a timed fragment's rerun may already have replaced the image.
-                if self._waiting is not None and self._result_at is None and self._waiting[0](self, self._waiting[1]):
-                    self._result_at = time.perf_counter()
+                # Not after the action's run has finished: a later run's image is not its answer.
+                if self._waiting is not None and self._result_at is None and not was_finished:
+                    try:
+                        if self._waiting[0](self, self._waiting[1]):
+                            self._result_at = time.perf_counter()
+                    except Exception as error:  # the action's own check failed: the action reports it
+                        self._wait_error, self._waiting = error, None
                 self._changed.set()
         finally:
             self._changed.set()  # a waiting action sees at once that the connection has gone
@@ -239,16 +249,18 @@ class Session:
 
     async def _act(self, until: Callable[["Session", float], bool] | None, **rerun) -> Timing:
         # A person acts on what the page shows: once its pictures have loaded. (Acting 15 ms after they arrive
-        # starts a run that unlists them, and the end of any session's run then deletes them: the fetch gets a
-        # 404 that no student at a browser would cause.)
+        # starts a full run that unlists them, and the end of any session's run then deletes them: the fetch
+        # gets a 404 that no student at a browser would cause.)
         if self._fetches:
             await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
         start = time.perf_counter()
-        self._waiting, self._result_at = ((until, start) if until is not None else None), None
+        self._waiting, self._result_at, self._wait_error = ((until, start) if until is not None else None), None, None
         try:
             await self._send_rerun(**rerun)
             deadline = start + self.timeout_s
             while not self.finished.is_set():  # the run's messages come in order: its image came before, or never will
+                if self._reader.done():
+                    raise ProtocolError("the server closed the connection")
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
                     raise TimeoutError(f"no answer within {self.timeout_s:.0f} s on {self.page or 'the home page'}")
@@ -259,6 +271,8 @@ class Session:
                     pass
                 if self._reader.done():
                     raise ProtocolError("the server closed the connection")
+            if self._wait_error is not None:
+                raise self._wait_error
             result_at = self._result_at
         finally:
             self._waiting = None
@@ -300,13 +314,13 @@ class Session:
         try:
             body = await asyncio.get_running_loop().run_in_executor(FETCH_POOL, _get, self.url + url)
             self.image_bytes += len(body)
-        except OSError as error:  # urllib's HTTPError (a 404: the server had dropped the file) and network errors
+        except (OSError, http.client.HTTPException) as error:  # urllib's HTTPError (a 404), network errors
             # Streamlit drops a run's files once a newer run of the session no longer shows them; a browser
             # has replaced that <img> too, so only an image the page still shows is a broken picture.
             still_shown = any(url in (image.url for image in element.proto.imgs)
                               for element in list(self.elements.values()) if element.kind == "imgs")
             (self.image_failures if still_shown else self.stale_image_failures).append(
-                f"{url} on {page or 'home'} ({self.run - run} requests later, "
+                f"{url} on {page or 'home'} ({self.run - run} page runs later, "
                 f"{time.perf_counter() - arrived:.3f} s after it arrived): {error}")
         finally:
             self.image_wait_s.append(time.perf_counter() - arrived)

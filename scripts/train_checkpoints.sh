@@ -134,9 +134,11 @@ if [[ "$which" == translation || "$which" == all ]]; then
   OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles --resume checkpoints/digit-styles/stargan.safetensors \
       --epochs 30 --lr 1e-4 --seed 1 --half --weights-only --title "StarGAN, four styles" \
       --out checkpoints/digit-styles/stargan.safetensors
-  # ... and 20 more at a quarter of it, reconstruction weight 15 (11 of 12 directions reach the style, 11 keep the digit)
-  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles --resume checkpoints/digit-styles/stargan.safetensors \
-      --epochs 20 --lr 5e-5 --seed 2 --rec-weight 15 --half --weights-only --title "StarGAN, four styles" \
+  # ... and 20 more at a quarter of it, reconstruction weight 15 (11 of 12 directions reach the style, 11 keep
+  # the digit)
+  OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset digit-styles \
+      --resume checkpoints/digit-styles/stargan.safetensors --epochs 20 --lr 5e-5 --seed 2 --rec-weight 15 --half \
+      --weights-only --title "StarGAN, four styles" \
       --out checkpoints/digit-styles/stargan.safetensors
   OMP_NUM_THREADS=1 $py -m genlab train stargan --dataset shapes --num-domains 3 --epochs 8 --half --weights-only \
       --title "StarGAN, three shapes" --out checkpoints/shapes/stargan.safetensors

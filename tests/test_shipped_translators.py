@@ -16,8 +16,9 @@ SHIPPED = list_checkpoints(kinds=kind_names_with(TRANSLATOR), folders=[(checkpoi
 N = 300
 BAR = 0.85  # guards on 300 items, a little under the 90% the course asks of 1,000
 # The digits' StarGAN does not reach the course's bar in every direction (README, "Unpaired translation": its worst
-# directions on 1,000 digits are 82.9% in the target domain, thick -> thin, and 78.9% kept, thin -> thick); its
-# guards sit under those, so it fails if it gets worse, not because it is short of 90%.
+# directions on 1,000 digits are 82.9% in the target domain, thick -> thin, and 78.9% kept, thin -> thick; on the
+# first 300, which this test reads, thick -> thin is 72.7%); its guards sit under those, so it fails if it gets
+# worse, not because it is short of 90%.
 BARS = {"digit-styles/stargan": (0.70, 0.70)}  # (in the target domain, content kept)
 
 
