@@ -14,7 +14,8 @@ Every simulated student opens the pages in turn and, with a think time between a
 An action is timed from sending it to the message that carries its new image (or the element it waits for),
 and its images are requested over HTTP as they arrive, as a browser's <img> does (the fetch times and the images
 the server did not serve are reported apart); the next action waits until they have loaded. The teacher starts
-one VAE training run on the Train page first, long enough to outlast the lesson. Only 127.0.0.1 is contacted; every level stops by itself after --minutes.
+one VAE training run on the Train page first, long enough to outlast the lesson. Only 127.0.0.1 is contacted;
+every level stops by itself after --minutes.
 """
 from __future__ import annotations
 

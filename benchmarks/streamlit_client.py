@@ -137,8 +137,7 @@ class Session:
 
     async def close(self) -> None:
         self._stop_timers()
-        if self._fetches:  # the last images are counted too
-            await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
+        await self._images_loaded()  # the last images are counted too
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
@@ -251,8 +250,7 @@ class Session:
         # A person acts on what the page shows: once its pictures have loaded. (Acting 15 ms after they arrive
         # starts a full run that unlists them, and the end of any session's run then deletes them: the fetch
         # gets a 404 that no student at a browser would cause.)
-        if self._fetches:
-            await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
+        await self._images_loaded()
         start = time.perf_counter()
         self._waiting, self._result_at, self._wait_error = ((until, start) if until is not None else None), None, None
         try:
@@ -308,6 +306,11 @@ class Session:
                 task = asyncio.create_task(self._fetch(image.url))
                 self._fetches.add(task)
                 task.add_done_callback(self._fetches.discard)
+
+    async def _images_loaded(self) -> None:
+        """Until every image request made so far is answered (or timeout_s has passed)."""
+        if self._fetches:
+            await asyncio.wait(set(self._fetches), timeout=self.timeout_s)
 
     async def _fetch(self, url: str) -> None:
         arrived, run, page = time.perf_counter(), self.run, self.page
