@@ -39,12 +39,13 @@ TITLES = {"hidden": "Hidden units", "output": "Output distribution", "first_kern
 
 
 def config_widgets(kind_name: str) -> dict:
-    """A widget for every config field with a help sentence; returns the fields changed from the default."""
-    changed = {}
+    """A widget for every config field with a help sentence, starting at the kind's `starts_with` value if it
+    has one; returns the fields that differ from the config's defaults (so the run's command names them)."""
+    changed, starts = {}, KIND_CHOICES[kind_name].starts_with  # the page's own starting values, if any
     for f in dataclasses.fields(KIND_CHOICES[kind_name].config_cls):
         if "help" not in f.metadata:
             continue
-        key, default = f"train_cfg_{kind_name}_{f.name}", f.default
+        key, default = f"train_cfg_{kind_name}_{f.name}", starts.get(f.name, f.default)
         title = f.metadata.get("title") or TITLES.get(f.name, f.name.replace("_", " ").capitalize())
         if choices(f):
             value = st.selectbox(title, choices(f), key=key, help=f.metadata["help"],
@@ -57,7 +58,7 @@ def config_widgets(kind_name: str) -> dict:
             value = float(st.number_input(title, value=default, step=0.1, key=key, help=f.metadata["help"]))
         else:
             value = st.text_input(title, str(default), key=key, help=f.metadata["help"])
-        if value != default:
+        if value != f.default:  # differs from the dataclass default: goes into the run's command
             changed[f.name] = value
     return changed
 
@@ -146,9 +147,11 @@ with settings_col:
         if dataset:
             st.caption(inert(DATASETS[dataset].description, 300))
         config = config_widgets(kind_name)
-        lr = KIND_CHOICES[kind_name].default_lr
-        run = run_length_widgets(KIND_CHOICES[kind_name].default_batch_size, lr,
+        kind = KIND_CHOICES[kind_name]
+        lr = kind.starts_with.get("lr", kind.default_lr)
+        run = run_length_widgets(kind.starts_with.get("batch_size", kind.default_batch_size), lr,
                                  f"the model's default ({lr:g})" if lr else "the model's default")
+        run["lr"] = run["lr"] or kind.starts_with.get("lr")  # "the default" here is the page's starting rate
         if not is_teacher():
             caps = manager.caps
             st.caption(f"Students may start one run at a time, of at most {caps.minutes:g} minutes and "

@@ -60,6 +60,9 @@ class ModelKind:
     sample_batch: int = 500  # images per `sample` call when metrics draw thousands
     slow_sampler: bool = False  # one network pass per pixel: metrics draw fewer samples
     live_grid: int = 64  # images in the Train page's live sample grid (fewer keep a slow sampler's grid fresh)
+    # What the Train page starts a new model with where it differs from the defaults (which the CLI and the shipped
+    # checkpoints' commands keep): config fields, and "lr" and "batch_size" (a live demo wants speed first).
+    starts_with: dict[str, Any] = field(default_factory=dict, hash=False)
     lesson: int = 99  # where the course meets it (COURSE.md's lesson path): lists follow this order
 
     def __post_init__(self):

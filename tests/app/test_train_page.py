@@ -88,13 +88,25 @@ def test_a_replica_names_itself_and_says_what_it_shares(monkeypatch):
 
 def test_each_model_opens_with_its_own_batch_size():
     at = open_page()
-    assert at.select_slider(key="train_batch").value == 128  # the VAE's
+    assert at.select_slider(key="train_batch").value == 256  # the VAE's on this page (its quick start)
     at.selectbox(key="train_kind").set_value("dcgan").run()
     assert at.select_slider(key="train_batch").value == 32  # a minute of DCGAN training learns most at batch 32
     at.select_slider(key="train_batch").set_value(64).run()
     assert at.select_slider(key="train_batch").value == 64  # a choice holds while the model stays
     at.selectbox(key="train_kind").set_value("vae").run()
-    assert at.select_slider(key="train_batch").value == 128
+    assert at.select_slider(key="train_batch").value == 256
+
+
+def test_a_new_vae_starts_as_the_quick_mlp_and_its_command_says_so():
+    at = open_page()
+    assert at.selectbox(key="train_cfg_vae_architecture").value == "mlp"
+    assert at.number_input(key="train_cfg_vae_hidden").value == 400
+    assert at.selectbox(key="train_cfg_vae_architecture").help and at.number_input(key="train_cfg_vae_hidden").help
+    assert at.selectbox(key="train_lr").options[0] == "the model's default (0.002)"
+    start_run(at, minutes=0.05)
+    [job] = job_manager().jobs()
+    assert job.spec.config["architecture"] == "mlp" and job.spec.config["hidden"] == 400
+    assert job.spec.lr == 2e-3 and job.spec.batch_size == 256
 
 
 def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():

@@ -7,9 +7,10 @@ from genlab.models import get_kind
 from genlab.models.vae import VAE, VAEConfig
 
 
+@pytest.mark.parametrize("architecture", ["conv", "mlp"])
 @pytest.mark.parametrize("latent", [2, 16])
-def test_shapes_and_ranges(latent):
-    model = VAE(VAEConfig(latent_dim=latent, width=8, hidden=32))
+def test_shapes_and_ranges(latent, architecture):
+    model = VAE(VAEConfig(latent_dim=latent, width=8, hidden=32, architecture=architecture))
     x = torch.rand(5, 1, 28, 28)
     mu, logvar = model.encode(x)
     assert mu.shape == logvar.shape == (5, latent)
@@ -90,7 +91,7 @@ def test_the_tc_weight_adds_the_total_correlation_to_the_loss():
 
 
 @pytest.mark.parametrize("bad", [{"latent_dim": 0}, {"latent_dim": 65}, {"beta": 0}, {"image_size": 30},
-                                 {"tc_weight": -1}])
+                                 {"tc_weight": -1}, {"architecture": "resnet"}])
 def test_bad_configs_are_refused(bad):
     with pytest.raises(ValueError):
         VAEConfig(**bad)
@@ -100,3 +101,11 @@ def test_registered_as_a_kind():
     kind = get_kind("vae")
     assert isinstance(kind.build(VAEConfig.tiny()), VAE)
     assert "approximate" in kind.family
+
+
+def test_the_cli_default_stays_the_shipped_conv_vae_and_the_train_page_starts_the_quick_mlp():
+    kind = get_kind("vae")
+    assert VAEConfig().architecture == "conv"  # the shipped VAEs' commands name no architecture
+    assert kind.starts_with["architecture"] == "mlp"
+    config = {k: v for k, v in kind.starts_with.items() if k not in ("lr", "batch_size")}
+    assert isinstance(kind.build(VAEConfig(**config)).encoder[1], torch.nn.Linear)
