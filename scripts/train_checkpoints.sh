@@ -7,8 +7,15 @@ py="${PYTHON:-python}"
 if [[ "$which" == vae || "$which" == all ]]; then
   $py -m genlab train vae --dataset fashion-mnist --latent-dim 2 --epochs 10 --half --weights-only \
       --title "VAE, 2-D latent" --out checkpoints/fashion-mnist/vae-2d.safetensors
-  $py -m genlab train vae --dataset fashion-mnist --latent-dim 16 --epochs 15 --half --weights-only \
-      --title "VAE, 16-D latent" --out checkpoints/fashion-mnist/vae-16d.safetensors
+  # 16-D: 384 hidden units (the largest that keeps checkpoints/ under 60 MiB), 60 epochs, then 20 at lr 1e-4 and
+  # 10 at 3e-5: 58 minutes on one thread (OMP_NUM_THREADS=1) of a shared 2-core CPU
+  out=checkpoints/fashion-mnist/vae-16d.safetensors
+  OMP_NUM_THREADS=1 $py -m genlab train vae --dataset fashion-mnist --latent-dim 16 --hidden 384 --epochs 60 --half \
+      --weights-only --title "VAE, 16-D latent" --out $out
+  OMP_NUM_THREADS=1 $py -m genlab train vae --dataset fashion-mnist --resume $out --lr 1e-4 --epochs 20 --half \
+      --weights-only --title "VAE, 16-D latent" --out $out
+  OMP_NUM_THREADS=1 $py -m genlab train vae --dataset fashion-mnist --resume $out --lr 3e-5 --epochs 10 --half \
+      --weights-only --title "VAE, 16-D latent" --out $out
   $py -m genlab train vae --dataset digits --latent-dim 2 --epochs 30 --half --weights-only \
       --title "VAE, 2-D latent" --out checkpoints/digits/vae-2d.safetensors
   # Three betas on shapes, so the Factors tab shows the trade-off (one thread each: about 10 minutes alone).
@@ -80,6 +87,13 @@ if [[ "$which" == pixelcnn || "$which" == all ]]; then
   OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset binary-digits --label-dropout 0.5 --epochs 8 \
       --batch-size 32 --lr 5e-4 --half --weights-only --title "Gated PixelCNN, class-conditional" \
       --resume checkpoints/digits/pixelcnn.safetensors --out checkpoints/digits/pixelcnn.safetensors
+  # and 16 more at lower learning rates (8 at 2.5e-4, 8 at 1.5e-4; 67 minutes): samples in the class asked for
+  # 85.2% -> 87.3% (93.6% with guidance w = 1), test NLL 89.59 -> 88.33 nats
+  for lr in 2.5e-4 1.5e-4; do
+    OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset binary-digits --label-dropout 0.5 --epochs 8 \
+        --batch-size 32 --lr $lr --half --weights-only --title "Gated PixelCNN, class-conditional" \
+        --resume checkpoints/digits/pixelcnn.safetensors --out checkpoints/digits/pixelcnn.safetensors
+  done
   # a plain PixelCNN of the same depth, so the page can put its blind spot beside the gated one (7 minutes)
   OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset binary-digits --variant plain --output bernoulli \
       --layers 12 --epochs 10 --batch-size 32 --half --weights-only --title "Plain PixelCNN (blind spot)" \

@@ -13,6 +13,7 @@ from genlab.evaluation.code_match import codes_against_prior
 from genlab.evaluation.compare import load_reference
 from genlab.evaluation.disentanglement import factors_of_model
 from genlab.evaluation.metrics import extract_features, fid_from_features
+from genlab.models.base import evaluate_model
 from genlab.models.loading import load_checkpoint
 
 SHIPPED = Path(checkpoints.SHIPPED_DIR)
@@ -70,3 +71,13 @@ def test_the_shipped_beta_vae_of_shapes_finds_every_factor():
     assert fits["shape"] >= 0.9 and all(fits[name] >= 0.7 for name in ("scale", "rotation", "x", "y")), fits
     assert len({fm.best_dimension(k) for k in range(len(fm.factor_names))}) == 5  # five different dimensions
     assert fm.mig >= 0.25, fm.mig
+
+
+def test_the_shipped_16d_fashion_vae_keeps_its_bound():
+    """Its test -ELBO on all 10,000 Fashion-MNIST test images (one sample each, seed 0): 235.20 nats measured
+    (`python -m genlab eval checkpoints/fashion-mnist/vae-16d.safetensors`; the course's bar is 235)."""
+    path = SHIPPED / "fashion-mnist" / "vae-16d.safetensors"
+    if not (path.exists() and dataset_available("fashion-mnist")):
+        pytest.skip("the 16-D Fashion-MNIST VAE or its test images are not here")
+    metrics = evaluate_model(load_checkpoint(path).model, load_dataset("fashion-mnist", "test"))
+    assert metrics["neg_elbo"] <= 235.5, metrics
