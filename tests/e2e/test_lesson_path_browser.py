@@ -73,6 +73,8 @@ def test_presenter_mode_from_the_url_large_type_and_the_lesson_only_across_pages
     page.reload()  # a new session: the address brings presenter mode back
     page.locator("h1").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout_ms=300_000)
+    page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).fontSize) > 20",
+                           timeout=120_000)  # the style lands with the new session's first run, not with the h1
     assert root_font_px(page) > normal and page.get_by_text("Model card").count() == 0
 
     page.goto(f"{app_server}/VAE_explorer?present=0")
