@@ -74,10 +74,10 @@ def test_the_shipped_beta_vae_of_shapes_finds_every_factor():
 
 
 def test_the_shipped_16d_fashion_vae_keeps_its_bound():
-    """Its test -ELBO on all 10,000 Fashion-MNIST test images (one sample each, seed 0): 235.20 nats measured
-    (`python -m genlab eval checkpoints/fashion-mnist/vae-16d.safetensors`; the course's bar is 235)."""
+    """Its test -ELBO on all 10,000 Fashion-MNIST test images (one sample each, seed 0): 234.34 nats measured
+    (`python -m genlab eval checkpoints/fashion-mnist/vae-16d.safetensors`); the course's bar is 235."""
     path = SHIPPED / "fashion-mnist" / "vae-16d.safetensors"
     if not (path.exists() and dataset_available("fashion-mnist")):
         pytest.skip("the 16-D Fashion-MNIST VAE or its test images are not here")
     metrics = evaluate_model(load_checkpoint(path).model, load_dataset("fashion-mnist", "test"))
-    assert metrics["neg_elbo"] <= 235.5, metrics
+    assert metrics["neg_elbo"] <= 235.0, metrics

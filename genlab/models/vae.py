@@ -12,7 +12,8 @@ approximates the intractable posterior, and training maximises the evidence lowe
 
 Pixels are modelled as Bernoulli variables (binary cross-entropy on grey levels, as in pytorch/examples).
 Two encoder/decoder pairs: the paper's one hidden layer (`architecture="mlp"`, quick to train on a CPU: the Train
-page's default) and two strided convolutions (`"conv"`, the shipped VAEs and the CLI's default).
+page's default) and two strided convolutions (`"conv"`, the shipped VAEs and the CLI's default). Between layers,
+ReLU or SiLU (Elfwing et al. 2018, x * sigmoid(x)): the 16-D Fashion-MNIST VAE reached a lower -ELBO with SiLU.
 beta > 1 weighs the KL term more, which pushes latent dimensions toward independent factors; the reported
 negative ELBO always uses beta = 1, since only that is a bound on -log p(x). The KL term averaged over the data
 splits into three parts (Chen et al. 2018): the information the code carries about the image, the total
@@ -50,6 +51,10 @@ class VAEConfig:
         "help": "conv: two strided convolutions each way (the shipped VAEs). mlp: one fully connected hidden layer "
                 "each way, as in Kingma & Welling's paper; fewer operations per image, so more steps per second "
                 "on a CPU."})
+    activation: str = field(default="relu", metadata={
+        "choices": ("relu", "silu"),
+        "help": "The nonlinearity between layers. relu: max(0, x). silu: x * sigmoid(x), a smooth curve that lets "
+                "small negative values through, where relu gives 0 and passes no gradient."})
     width: int = 32  # channels of the first conv layer (the second has twice as many); unused by the mlp
     hidden: int = field(default=256, metadata={
         "help": "Units of the fully connected layer between the pixels (or the convolutions) and the code z, in "
@@ -78,16 +83,21 @@ def check_code_and_image(c) -> None:
         raise ValueError(f"image_size must be divisible by 4, not {c.image_size}")
 
 
+def activation(c) -> nn.Module:
+    """The nonlinearity a config names (the autoencoder's and the AAE's configs have none: ReLU)."""
+    return nn.SiLU() if getattr(c, "activation", "relu") == "silu" else nn.ReLU()
+
+
 def conv_encoder(c, outputs: int) -> nn.Sequential:
     """Images (N, C, H, W) -> (N, outputs): two strided convolutions and two fully connected layers. Shared by
     the VAE, the plain autoencoder and the AAE, so that they differ only in what they do with the code.
-    c: a config with image_channels, image_size (divisible by 4), width and hidden."""
+    c: a config with image_channels, image_size (divisible by 4), width and hidden (and, for the VAE, activation)."""
     side = c.image_size // 4  # 7 for 28x28 images
     return nn.Sequential(
-        nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
-        nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, 7, 7)
+        nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), activation(c),  # (N, w, 14, 14)
+        nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), activation(c),  # (N, 2w, 7, 7)
         nn.Flatten(),  # (N, 2w*7*7)
-        nn.Linear(2 * c.width * side * side, c.hidden), nn.ReLU(),  # (N, hidden)
+        nn.Linear(2 * c.width * side * side, c.hidden), activation(c),  # (N, hidden)
         nn.Linear(c.hidden, outputs),  # (N, outputs)
     )
 
@@ -96,10 +106,10 @@ def conv_decoder(c) -> nn.Sequential:
     """Codes (N, latent_dim) -> Bernoulli logits (N, C, H, W): the encoder's layers in reverse."""
     side = c.image_size // 4
     return nn.Sequential(
-        nn.Linear(c.latent_dim, c.hidden), nn.ReLU(),  # (N, hidden)
-        nn.Linear(c.hidden, 2 * c.width * side * side), nn.ReLU(),
+        nn.Linear(c.latent_dim, c.hidden), activation(c),  # (N, hidden)
+        nn.Linear(c.hidden, 2 * c.width * side * side), activation(c),
         nn.Unflatten(1, (2 * c.width, side, side)),  # (N, 2w, 7, 7)
-        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, 14, 14)
+        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), activation(c),  # (N, w, 14, 14)
         nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28) logits
     )
 
@@ -110,7 +120,7 @@ def mlp_encoder(c, outputs: int) -> nn.Sequential:
     pixels = c.image_channels * c.image_size * c.image_size
     return nn.Sequential(
         nn.Flatten(),  # (N, C*H*W)
-        nn.Linear(pixels, c.hidden), nn.ReLU(),  # (N, hidden)
+        nn.Linear(pixels, c.hidden), activation(c),  # (N, hidden)
         nn.Linear(c.hidden, outputs),  # (N, outputs)
     )
 
@@ -119,7 +129,7 @@ def mlp_decoder(c) -> nn.Sequential:
     """Codes (N, latent_dim) -> Bernoulli logits (N, C, H, W): one hidden layer, one logit per pixel."""
     pixels = c.image_channels * c.image_size * c.image_size
     return nn.Sequential(
-        nn.Linear(c.latent_dim, c.hidden), nn.ReLU(),  # (N, hidden)
+        nn.Linear(c.latent_dim, c.hidden), activation(c),  # (N, hidden)
         nn.Linear(c.hidden, pixels),  # (N, C*H*W) one logit per pixel
         nn.Unflatten(1, (c.image_channels, c.image_size, c.image_size)),  # (N, C, H, W)
     )

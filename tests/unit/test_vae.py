@@ -91,7 +91,7 @@ def test_the_tc_weight_adds_the_total_correlation_to_the_loss():
 
 
 @pytest.mark.parametrize("bad", [{"latent_dim": 0}, {"latent_dim": 65}, {"beta": 0}, {"image_size": 30},
-                                 {"tc_weight": -1}, {"architecture": "resnet"}])
+                                 {"tc_weight": -1}, {"architecture": "resnet"}, {"activation": "tanh"}])
 def test_bad_configs_are_refused(bad):
     with pytest.raises(ValueError):
         VAEConfig(**bad)
@@ -109,3 +109,14 @@ def test_the_cli_default_stays_the_shipped_conv_vae_and_the_train_page_starts_th
     assert kind.starts_with["architecture"] == "mlp"
     config = {k: v for k, v in kind.starts_with.items() if k not in ("lr", "batch_size")}
     assert isinstance(kind.build(VAEConfig(**config)).encoder[1], torch.nn.Linear)
+
+
+@pytest.mark.parametrize("architecture", ["conv", "mlp"])
+def test_silu_takes_the_place_of_every_relu_and_relu_stays_the_default(architecture):
+    def nonlinearities(model):
+        return [type(m).__name__ for m in model.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.SiLU))]
+
+    relu = VAE(VAEConfig(width=4, hidden=8, architecture=architecture))  # the checkpoints made before the setting
+    silu = VAE(VAEConfig(width=4, hidden=8, architecture=architecture, activation="silu"))
+    assert set(nonlinearities(relu)) == {"ReLU"}
+    assert nonlinearities(silu) == ["SiLU"] * len(nonlinearities(relu))
