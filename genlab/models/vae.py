@@ -83,8 +83,9 @@ def check_code_and_image(c) -> None:
         raise ValueError(f"image_size must be divisible by 4, not {c.image_size}")
 
 
-def activation(c) -> nn.Module:
-    """The nonlinearity a config names (the autoencoder's and the AAE's configs have none: ReLU)."""
+def nonlinearity(c) -> nn.Module:
+    """A new SiLU where c.activation is "silu", else a new ReLU (the autoencoder's and AAE's configs have no such
+    setting, so they keep ReLU)."""
     return nn.SiLU() if getattr(c, "activation", "relu") == "silu" else nn.ReLU()
 
 
@@ -94,10 +95,10 @@ def conv_encoder(c, outputs: int) -> nn.Sequential:
     c: a config with image_channels, image_size (divisible by 4), width and hidden (and, for the VAE, activation)."""
     side = c.image_size // 4  # 7 for 28x28 images
     return nn.Sequential(
-        nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), activation(c),  # (N, w, 14, 14)
-        nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), activation(c),  # (N, 2w, 7, 7)
+        nn.Conv2d(c.image_channels, c.width, 4, stride=2, padding=1), nonlinearity(c),  # (N, w, 14, 14)
+        nn.Conv2d(c.width, 2 * c.width, 4, stride=2, padding=1), nonlinearity(c),  # (N, 2w, 7, 7)
         nn.Flatten(),  # (N, 2w*7*7)
-        nn.Linear(2 * c.width * side * side, c.hidden), activation(c),  # (N, hidden)
+        nn.Linear(2 * c.width * side * side, c.hidden), nonlinearity(c),  # (N, hidden)
         nn.Linear(c.hidden, outputs),  # (N, outputs)
     )
 
@@ -106,10 +107,10 @@ def conv_decoder(c) -> nn.Sequential:
     """Codes (N, latent_dim) -> Bernoulli logits (N, C, H, W): the encoder's layers in reverse."""
     side = c.image_size // 4
     return nn.Sequential(
-        nn.Linear(c.latent_dim, c.hidden), activation(c),  # (N, hidden)
-        nn.Linear(c.hidden, 2 * c.width * side * side), activation(c),
+        nn.Linear(c.latent_dim, c.hidden), nonlinearity(c),  # (N, hidden)
+        nn.Linear(c.hidden, 2 * c.width * side * side), nonlinearity(c),
         nn.Unflatten(1, (2 * c.width, side, side)),  # (N, 2w, 7, 7)
-        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), activation(c),  # (N, w, 14, 14)
+        nn.ConvTranspose2d(2 * c.width, c.width, 4, stride=2, padding=1), nonlinearity(c),  # (N, w, 14, 14)
         nn.ConvTranspose2d(c.width, c.image_channels, 4, stride=2, padding=1),  # (N, C, 28, 28) logits
     )
 
@@ -120,7 +121,7 @@ def mlp_encoder(c, outputs: int) -> nn.Sequential:
     pixels = c.image_channels * c.image_size * c.image_size
     return nn.Sequential(
         nn.Flatten(),  # (N, C*H*W)
-        nn.Linear(pixels, c.hidden), activation(c),  # (N, hidden)
+        nn.Linear(pixels, c.hidden), nonlinearity(c),  # (N, hidden)
         nn.Linear(c.hidden, outputs),  # (N, outputs)
     )
 
@@ -129,7 +130,7 @@ def mlp_decoder(c) -> nn.Sequential:
     """Codes (N, latent_dim) -> Bernoulli logits (N, C, H, W): one hidden layer, one logit per pixel."""
     pixels = c.image_channels * c.image_size * c.image_size
     return nn.Sequential(
-        nn.Linear(c.latent_dim, c.hidden), activation(c),  # (N, hidden)
+        nn.Linear(c.latent_dim, c.hidden), nonlinearity(c),  # (N, hidden)
         nn.Linear(c.hidden, pixels),  # (N, C*H*W) one logit per pixel
         nn.Unflatten(1, (c.image_channels, c.image_size, c.image_size)),  # (N, C, H, W)
     )
