@@ -154,7 +154,10 @@ def train_and_save(spec: RunSpec, args, device: torch.device, world, command: st
     run = TrainingRun(spec, args.out, device, command=command, callbacks=[bar.update] if bar else [], world=world)
     torch.manual_seed(args.seed + world.rank)  # each process its own noise; the weights come from rank 0
     run.prepare()
-    if args.resume and not run.restored_optimizer:
+    if run.grown:
+        say(f"note: the new settings add {len(run.grown)} weight tensors that start without effect; the rest are "
+            "the checkpoint's, and the optimiser starts afresh")
+    elif args.resume and not run.restored_optimizer:
         say("note: the checkpoint has no optimiser state; starting the optimiser afresh")
     processes = f" x {world.size} processes (global batch {spec.batch_size * world.size})" if world.size > 1 else ""
     say(f"training {args.kind} on {args.dataset} ({len(run.train_set)} images) on {describe_device(device)}"

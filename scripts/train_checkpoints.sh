@@ -77,6 +77,12 @@ if [[ "$which" == pixelcnn || "$which" == all ]]; then
   OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset fashion-mnist --output logistic --num-classes 10 \
       --minutes 95 --batch-size 32 --lr 2e-3 --half \
       --title "Gated PixelCNN, class-conditional" --out checkpoints/fashion-mnist/pixelcnn.safetensors
+  # then 40 minutes more on two threads with a learned 8-channel picture per class (--class-maps 8, the
+  # location-dependent conditioning of the Gated PixelCNN paper). The pictures start blank, so the resumed model
+  # starts as it was; samples in the class asked for: 28.3% -> 82.8% (of 1,000), 3.083 -> 2.971 bits/dim
+  OMP_NUM_THREADS=2 $py -m genlab train pixelcnn --dataset fashion-mnist --class-maps 8 --minutes 40 --lr 1e-3 \
+      --half --weights-only --title "Gated PixelCNN, class-conditional" \
+      --resume checkpoints/fashion-mnist/pixelcnn.safetensors --out checkpoints/fashion-mnist/pixelcnn.safetensors
   # Digits, binarized once at random (binary-digits): 12 gated layers so a pixel sees 15 rows up; 10 epochs took
   # about 40 minutes on one thread of a shared 2-core CPU.
   OMP_NUM_THREADS=1 $py -m genlab train pixelcnn --dataset binary-digits --output bernoulli --num-classes 10 \

@@ -55,6 +55,11 @@ class Model(nn.Module):
         optimizers["model"].step()
         return report
 
+    def adds_without_effect(self, names: set[str]) -> bool:
+        """Whether these weights (names in state_dict), missing from a checkpoint being resumed, are ones this
+        model adds without changing what it computes until they are trained; then a trained model may grow them."""
+        return False
+
     def describe(self) -> str:
         """One sentence about this checkpoint's settings, shown beside it on the pages."""
         return ""

@@ -110,6 +110,7 @@ class TrainingRun:
         self.stop = stop or threading.Event()
         self.wall_s = 0.0
         self.failure: str | None = None
+        self.grown: list[str] = []  # weights a resumed model added (new settings that start without effect)
 
     # -- 1. data and model ---------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -135,8 +136,11 @@ class TrainingRun:
             kind = get_kind(spec.kind)
             config = kind.config_from_dict({**previous.card["config"], **spec.config})
             changed = kind.build(config).to(self.device)
+            saved, wanted = set(model.state_dict()), set(changed.state_dict())
+            grows = saved < wanted and changed.adds_without_effect(wanted - saved)
+            self.grown = sorted(wanted - saved) if grows else []
             try:
-                changed.load_state_dict(model.state_dict())
+                changed.load_state_dict(model.state_dict(), strict=not self.grown)
             except RuntimeError:
                 raise ValueError(f"{', '.join(sorted(spec.config))} would change the shape of the model's weights, "
                                  "so it cannot change when resuming; start a new model instead") from None
@@ -148,7 +152,8 @@ class TrainingRun:
                              f"{spec.dataset} has {self.train_set.image_shape[1]}x{self.train_set.image_shape[2]} "
                              f"with {self.train_set.image_shape[0]}.")
         optimizers = model.make_optimizers()
-        self.restored_optimizer = previous.restore_optimizers(optimizers)  # Adam's moments and step counts
+        # Adam's moments and step counts; a model that grew new weights starts its optimiser afresh
+        self.restored_optimizer = not self.grown and previous.restore_optimizers(optimizers)
         if spec.lr:  # after restoring: the rate asked for now wins over the saved one
             set_learning_rate(optimizers, spec.lr)
         card = previous.card

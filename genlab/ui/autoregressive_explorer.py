@@ -338,6 +338,12 @@ def sample_tab(ex: Explorer) -> None:
         sample_temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="pcnn_sample_temperature",
                                        help="Below 1: likelier pixels; above 1: more random ones.")
         sample_label = class_picker(ex, "pcnn_sample_class")
+        picture = model.class_picture(sample_label) if sample_label is not None else None
+        if picture is not None:
+            st.image(grid(picture, nrow=4, scale=2), output_format="PNG",
+                     caption=f"What the model learned about where the pixels of '{ex.classes[sample_label]}' go: "
+                             f"its {len(picture)} pictures of the class, each scaled to black and white. Every "
+                             f"layer adds a mix of them at each position, so a sample keeps the class's shape.")
         sample_guidance = guidance_slider(ex, "pcnn_sample_guidance", applies=sample_label is not None)
         if not model.conditional:
             can = get_kind(ex.checkpoint.kind).can(CONDITIONAL)

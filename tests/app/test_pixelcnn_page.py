@@ -141,6 +141,26 @@ def test_unconditional_and_class_conditional_sampling(tiny_pixelcnn):
     assert any("2 samples in" in c for c in image_captions(at))
 
 
+def test_a_model_with_class_pictures_shows_the_chosen_class_picture_and_samples(tiny_pixelcnn, user_checkpoint_dir):
+    torch.manual_seed(0)
+    model = PixelCNN(PixelCNNConfig(channels=4, layers=1, head_channels=4, num_classes=10, class_maps=2))
+    torch.nn.init.normal_(model.class_pictures)  # blank pictures would show nothing
+    save_checkpoint(user_checkpoint_dir / "tiny-maps.safetensors", model, "pixelcnn",
+                    {"dataset": "fashion-mnist", "title": "tiny pictures", "class_names": list(FASHION_CLASSES)})
+    at = open_page("Sample", model="tiny pictures")
+    assert not any("pictures of the class" in c for c in image_captions(at))  # no class asked for: no picture
+    at.selectbox(key="pcnn_sample_class").set_value(2)  # index 0 is "any": 2 is the second class
+    at.slider(key="pcnn_sample_n").set_value(2)
+    at.button(key="pcnn_sample").click()
+    run(at)
+    assert any("pixels of 'Trouser' go: its 2 pictures of the class" in c for c in image_captions(at))
+    assert at.session_state["pcnn_samples"][0].shape == (2, 1, 28, 28)
+    tiny = open_page("Sample", model="tiny PixelCNN")
+    tiny.selectbox(key="pcnn_sample_class").set_value(2)
+    run(tiny)
+    assert not any("pictures of the class" in c for c in image_captions(tiny))  # the label alone: no picture
+
+
 def test_guidance_is_offered_only_when_a_class_is_in_play_and_reaches_the_sampler(tiny_pixelcnn, monkeypatch):
     import genlab.ui.autoregressive_explorer as explorer
 

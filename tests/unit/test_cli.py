@@ -59,6 +59,25 @@ def test_resuming_with_a_new_learning_rate_uses_it_and_the_card_says_so(tmp_path
     assert "--lr 0.0003" in card["command"] and "--resume" in card["command"]
 
 
+def test_resuming_may_add_weights_that_start_without_effect_but_not_reshape_old_ones(tmp_path):
+    out, grown = tmp_path / "tiny.safetensors", tmp_path / "grown.safetensors"
+    small = ["--dataset", "shapes", "--batch-size", "8", "--channels", "4", "--layers", "1", "--head-channels", "4"]
+    first = genlab("train", "pixelcnn", *small, "--num-classes", "3", "--steps", "2", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+
+    resumed = genlab("train", "pixelcnn", *small, "--steps", "1", "--class-maps", "2", "--resume", str(out),
+                     "--out", str(grown))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "start without effect" in resumed.stdout and "optimiser starts afresh" in resumed.stdout
+    card = read_card(grown)
+    assert card["config"]["class_maps"] == 2 and card["steps"] == 3 and "--class-maps 2" in card["command"]
+
+    reshaped = genlab("train", "pixelcnn", *small[:4], "--channels", "8", "--steps", "1", "--resume", str(out),
+                      "--out", str(tmp_path / "no.safetensors"))
+    assert reshaped.returncode == 2 and "cannot change when resuming" in reshaped.stderr
+    assert "Traceback" not in reshaped.stderr
+
+
 def test_bad_input_gets_one_line_not_a_traceback(tmp_path):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a checkpoint at all")

@@ -147,6 +147,28 @@ def test_class_labels_change_the_conditionals_and_bad_labels_are_refused():
         model.logits(x, torch.tensor([0, 1, 2]))
 
 
+def test_class_pictures_start_blank_and_differ_by_position_once_learned():
+    blank = tiny("gated", "softmax", num_classes=3, class_maps=2)
+    plain = tiny("gated", "softmax", num_classes=3)
+    plain.load_state_dict(blank.state_dict(), strict=False)  # the same weights, without the pictures
+    x = torch.rand(2, 1, 8, 8)
+    with torch.inference_mode():
+        assert torch.equal(blank.logits(x, 1), plain.logits(x, 1))  # a blank picture changes nothing
+        torch.nn.init.normal_(blank.class_pictures, std=2.0)
+        bias = blank.gated[1].label_bias(torch.tensor([1, 2]), blank.pictures_of(torch.tensor([1, 2])))
+    assert bias.shape == (2, 16, 8, 8) and not torch.allclose(bias[:, :, 0, 0], bias[:, :, 5, 3])
+    assert not torch.allclose(bias[0], bias[1])  # and by class
+
+
+def test_class_pictures_keep_the_ordering():
+    model = tiny("gated", "logistic", num_classes=3, class_maps=2)
+    torch.nn.init.normal_(model.class_pictures, std=2.0)
+    x = torch.rand(2, 1, 8, 8, requires_grad=True)
+    for row, col in [(0, 0), (3, 4), (7, 7)]:
+        (grad,) = torch.autograd.grad(model.logits(x, torch.tensor([0, 2]))[:, :, row, col].sum(), x)
+        assert grad[:, 0][:, raster_after(row, col, 8)].abs().max() == 0, (row, col)
+
+
 def test_seeded_sampling_repeats():
     model = tiny()
     assert torch.equal(model.sample(3, 7), model.sample(3, 7))
@@ -172,7 +194,9 @@ def test_checkpoint_round_trip(tmp_path, variant):
 
 @pytest.mark.parametrize("bad", [{"variant": "diagonal"}, {"output": "gaussian"}, {"kernel_size": 4},
                                  {"first_kernel_size": 1}, {"image_channels": 3}, {"num_classes": -1},
-                                 {"label_dropout": 1.0}, {"channels": 0}])
+                                 {"label_dropout": 1.0}, {"channels": 0},
+                                 {"class_maps": 2}, {"class_maps": 2, "num_classes": 10, "variant": "plain"},
+                                 {"class_maps": -1, "num_classes": 10}])
 def test_bad_configs_are_refused(bad):
     with pytest.raises(ValueError):
         PixelCNNConfig(**bad)

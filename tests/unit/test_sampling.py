@@ -10,14 +10,16 @@ VARIANTS = ["gated", "plain"]
 OUTPUTS = ["softmax", "bernoulli", "logistic"]
 
 
-def model_for(variant="gated", output="softmax", num_classes=3) -> PixelCNN:
+def model_for(variant="gated", output="softmax", num_classes=3, class_maps=0) -> PixelCNN:
     torch.manual_seed(0)
     model = PixelCNN(PixelCNNConfig(variant=variant, output=output, channels=8, layers=3, head_channels=8,
-                                    image_size=SIZE, num_classes=num_classes)).eval()
+                                    image_size=SIZE, num_classes=num_classes, class_maps=class_maps)).eval()
     if num_classes:
         for module in model.modules():  # make the label matter: untrained embeddings are small
             if isinstance(module, torch.nn.Embedding):
                 torch.nn.init.normal_(module.weight, std=1.5)
+    if class_maps:  # class pictures start blank; give each class a different one
+        torch.nn.init.normal_(model.class_pictures, std=1.5)
     return model
 
 
@@ -50,6 +52,19 @@ def test_fast_logits_equal_naive_logits_and_images_agree(variant, output, mask_n
     assert torch.allclose(naive.logits[drawn], fast.logits[drawn], atol=1e-5, rtol=1e-5)
     agree = (naive.images == fast.images).float().mean().item()
     assert agree >= 0.999
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_fast_logits_equal_naive_logits_with_class_pictures(output):
+    model = model_for("gated", output, class_maps=2)
+    kwargs = dict(partial=torch.rand(1, 1, SIZE, SIZE), known=masks()["rectangle"],
+                  label=torch.tensor([0, 1, 2, 3]), generator=5, keep_logits=True)
+    naive, fast = naive_sample(model, 4, **kwargs), fast_sample(model, 4, **kwargs)
+    drawn = ~torch.isnan(naive.logits)
+    assert torch.equal(drawn, ~torch.isnan(fast.logits)) and drawn.any()
+    assert torch.allclose(naive.logits[drawn], fast.logits[drawn], atol=1e-5, rtol=1e-5)
+    guided = dict(label=torch.tensor([0, 1, 2, 0]), generator=3, keep_logits=True, guidance=2.0)
+    assert torch.allclose(naive_sample(model, 4, **guided).logits, fast_sample(model, 4, **guided).logits, atol=1e-4)
 
 
 def test_seeded_images_agree_on_a_larger_batch():

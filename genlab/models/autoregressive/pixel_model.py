@@ -93,6 +93,11 @@ class PixelModel(Model):
     def conditional(self) -> bool:
         return self.config.num_classes > 0
 
+    def class_picture(self, label: int) -> torch.Tensor | None:
+        """What the model learned about where one class's pixels go, as pictures (M, 1, H, W) in [0, 1], for a
+        model that conditions on the position as well as the class; None for the others."""
+        return None
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device

@@ -20,7 +20,11 @@ Stacking 3x3 masked convolutions leaves a *blind spot* (pixels above and to the 
 receptive field). The gated variant removes it with two stacks: a vertical stack that sees the rows above, as
 far up as its depth reaches (its kernel covers the current row and is shifted down by one row before it feeds
 the other stack), and a horizontal stack that sees the pixels to the left in the current row. Each layer uses a
-gated unit tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside every gate (p(x | y)). A
+gated unit tanh(W_f * x) * sigmoid(W_g * x); a class label adds a learned embedding inside every gate (p(x | y)),
+the same at every position. With `class_maps` > 0 it also adds a *location-dependent* term (the Gated PixelCNN
+paper's section 2.3): each class owns a learned picture with `class_maps` channels, and every layer adds a 1x1
+projection of its class's picture at each position. The label alone says "a trouser"; the picture also says where
+a trouser's legs usually are, which a layer whose window sees only a few rows above cannot work out. A
 class-conditional model is also shown some images with the label "none" during training, so the same network
 gives the unconditional p(x) too: that is what `evaluate` reports and what sampling without a class draws.
 
@@ -68,6 +72,10 @@ class PixelCNNConfig:
         "help": "Hidden channels of the per-pixel output head (two 1x1 convolutions)."})
     num_classes: int = field(default=0, metadata={"help": NUM_CLASSES_HELP})
     label_dropout: float = field(default=0.2, metadata={"help": LABEL_DROPOUT_HELP})
+    class_maps: int = field(default=0, metadata={
+        "title": "Class pictures (channels)",
+        "help": "Gated, class-conditional models: channels of a learned picture per class that every layer reads at "
+                "each position, so samples keep the class's overall shape. 0: the label shifts every position alike."})
     image_channels: int = 1  # grayscale only: the masks below order pixels, not colour channels
     image_size: int = 28
 
@@ -83,6 +91,11 @@ class PixelCNNConfig:
             raise ValueError("kernel sizes must be odd and at least 3")
         if not 1 <= self.mixtures <= 32:
             raise ValueError(f"mixtures must be 1..32, not {self.mixtures}")
+        if self.class_maps and (self.variant != "gated" or not self.num_classes):
+            raise ValueError("class pictures (class_maps) need the gated variant and a class-conditional model "
+                             "(num_classes, 'Classes' on the Train page, above 0)")
+        if not 0 <= self.class_maps <= 64:
+            raise ValueError(f"class_maps must be 0..64, not {self.class_maps}")
         if not 1 <= self.channels <= 512 or not 0 <= self.layers <= 64 or self.head_channels < 1:
             raise ValueError("channels must be 1..512, layers 0..64 and head_channels positive")
 
@@ -126,7 +139,8 @@ class GatedLayer(nn.Module):
     the horizontal stack, so a pixel sees a window of the rows above, with no blind spot. (pixelcnn_fast.py computes
     the same layer a row or a pixel at a time.)"""
 
-    def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool, num_classes: int):
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool, num_classes: int,
+                 class_maps: int = 0):
         super().__init__()
         self.first = first
         self.pad = kernel_size // 2
@@ -135,12 +149,15 @@ class GatedLayer(nn.Module):
         self.vertical_to_horizontal = nn.Conv2d(2 * channels, 2 * channels, 1)
         self.horizontal_out = nn.Conv2d(channels, channels, 1)
         self.label = nn.Embedding(num_classes + 1, 2 * channels) if num_classes else None  # last row: no label
+        self.label_map = nn.Conv2d(class_maps, 2 * channels, 1, bias=False) if class_maps else None
 
-    def label_bias(self, label: torch.Tensor | None) -> torch.Tensor | float:
-        """(N,) class indices -> (N, 2C, 1, 1) added inside both gates; 0 for an unconditional model."""
+    def label_bias(self, label: torch.Tensor | None, maps: torch.Tensor | None = None) -> torch.Tensor | float:
+        """(N,) class indices and their pictures (N, M, H, W) or None -> the bias added inside both gates:
+        (N, 2C, 1, 1), (N, 2C, H, W) with class pictures, or 0 for an unconditional model."""
         if self.label is None:
             return 0.0
-        return self.label(label)[:, :, None, None]
+        bias = self.label(label)[:, :, None, None]  # (N, 2C, 1, 1)
+        return bias if self.label_map is None else bias + self.label_map(maps)  # (N, 2C, H, W)
 
     # Padding: the vertical input is padded with k//2 zero rows on top and k//2 zero columns on each side; the
     # horizontal input with k//2 zero columns on the left. Valid convolutions on those padded tensors give one
@@ -152,9 +169,9 @@ class GatedLayer(nn.Module):
         padded = F.pad(h, (self.pad, 0))  # (N, C, H, W + p)
         return padded[..., :-1] if self.first else padded  # mask A: drop the last column, never read
 
-    def forward(self, v: torch.Tensor, h: torch.Tensor, label: torch.Tensor | None
+    def forward(self, v: torch.Tensor, h: torch.Tensor, label: torch.Tensor | None, maps: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        bias = self.label_bias(label)  # (N, 2C, 1, 1) or 0
+        bias = self.label_bias(label, maps)  # (N, 2C, 1 or H, 1 or W) or 0
         v_pre = self.vertical(self.pad_vertical(v))  # (N, 2C, H, W): row i sees rows <= i
         v_shifted = F.pad(v_pre, (0, 0, 1, 0))[:, :, :-1]  # (N, 2C, H, W): row i sees rows < i only
         h_pre = self.horizontal(self.pad_horizontal(h)) + self.vertical_to_horizontal(v_shifted) + bias
@@ -175,8 +192,12 @@ class PixelCNN(PixelModel):
         if c.variant == "gated":
             kernels = [c.first_kernel_size] + [c.kernel_size] * c.layers
             self.gated = nn.ModuleList(
-                GatedLayer(c.image_channels if i == 0 else c.channels, c.channels, k, i == 0, c.num_classes)
+                GatedLayer(c.image_channels if i == 0 else c.channels, c.channels, k, i == 0, c.num_classes,
+                           c.class_maps)
                 for i, k in enumerate(kernels))
+            if c.class_maps:  # one picture per class and one for "no class"; blank at first, learned in training
+                self.class_pictures = nn.Parameter(torch.zeros(c.num_classes + 1, c.class_maps, c.image_size,
+                                                               c.image_size))  # (classes + 1, M, H, W)
         else:
             self.first = MaskedConv2d("A", c.image_channels, c.channels, c.first_kernel_size)
             self.blocks = nn.ModuleList(ResidualBlock(c.channels, c.kernel_size, c.num_classes)
@@ -193,13 +214,27 @@ class PixelCNN(PixelModel):
         return c.first_kernel_size // 2 + c.layers * (c.kernel_size // 2)
 
     # -- the network -------------------------------------------------------------------------------------
+    def pictures_of(self, label: torch.Tensor | None) -> torch.Tensor | None:
+        """Checked labels (N,) -> their class pictures (N, M, H, W), or None without class_maps. They depend on
+        the label only, never on a pixel, so the ordering holds."""
+        return self.class_pictures[label] if self.config.class_maps else None
+
+    def class_picture(self, label: int) -> torch.Tensor | None:
+        """One class's learned picture (M, 1, H, W), each channel scaled to [0, 1]; None without class_maps."""
+        if not self.config.class_maps:
+            return None
+        maps = self.class_pictures[label].detach().float()  # (M, H, W)
+        low, high = maps.amin((1, 2), keepdim=True), maps.amax((1, 2), keepdim=True)
+        return ((maps - low) / (high - low).clamp_min(1e-8))[:, None].cpu()  # (M, 1, H, W)
+
     def features(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         """Quantized images (N, 1, H, W) and checked labels -> the last layer's features (N, C, H, W); position
         i saw only x_<i."""
         if self.config.variant == "gated":
             v = h = x
+            maps = self.pictures_of(label)  # (N, M, H, W) or None
             for layer in self.gated:
-                v, h = layer(v, h, label)  # (N, C, H, W) each
+                v, h = layer(v, h, label, maps)  # (N, C, H, W) each
             return h
         h = self.first(x)  # (N, C, H, W)
         for block in self.blocks:
@@ -216,12 +251,20 @@ class PixelCNN(PixelModel):
         return self.head(self.features(x, self.check_label(label, len(x))))
 
     # -- the protocol the trainer and pages use (genlab/models/base.py) ----------------------------------
+    def adds_without_effect(self, names: set[str]) -> bool:
+        """Class pictures start blank (zeros), so a trained model resumed with class_maps computes the same
+        conditionals until they learn."""
+        return all(name == "class_pictures" or name.endswith(".label_map.weight") for name in names)
+
     def describe(self) -> str:
         c = self.config
         levels = {"bernoulli": "black or white (Bernoulli)", "softmax": "one of 256 grey levels (softmax)",
                   "logistic": f"one of 256 grey levels (a mixture of {c.mixtures} discretized logistics)"}[c.output]
+        condition = "class-conditional" if self.conditional else "unconditional"
+        if c.class_maps:
+            condition += f", with a learned {c.class_maps}-channel picture per class"
         return (f"{c.variant.capitalize()} PixelCNN, {c.layers + 1} layers of {c.channels} channels; each pixel is "
-                f"{levels}; {'class-conditional' if self.conditional else 'unconditional'}.")
+                f"{levels}; {condition}.")
 
     def context_note(self) -> str:
         """How a conditional sees the earlier pixels, in one sentence (the autoregressive page)."""

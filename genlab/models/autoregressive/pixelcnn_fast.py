@@ -41,6 +41,11 @@ class RowBandSteps:
         pass
 
 
+def rows(bias, first: int, stop: int):
+    """Rows first..stop-1 of a label bias that differs by position (N, 2C, H, W); one that does not, as it is."""
+    return bias[:, :, first:stop] if torch.is_tensor(bias) and bias.shape[2] > 1 else bias
+
+
 class _ColumnWeights:
     """One gated layer's horizontal step for a single pixel, as two matrix products: the same arithmetic as
     its convolutions (kernel (1, kw) on C_in channels -> 2C, then 1x1 on C -> C), without the cost of a
@@ -73,7 +78,8 @@ class GatedCacheSteps:
     def __init__(self, model, s: Setup):
         self.model, self.layers, self.s = model, model.gated, s
         self.columns = [_ColumnWeights(layer) for layer in self.layers]
-        self.bias = [layer.label_bias(s.label) for layer in self.layers]  # (N, 2C, 1, 1) or 0 each
+        maps = model.pictures_of(s.label)  # (N, M, H, W) or None
+        self.bias = [layer.label_bias(s.label, maps) for layer in self.layers]  # (N, 2C, 1 or H, 1 or W) or 0
         self.v_in, self.v_pre = [], []
         v = s.x  # (N, 1, H, W)
         for layer, bias in zip(self.layers, self.bias):  # one full vertical pass, unknown pixels at 0
@@ -93,7 +99,7 @@ class GatedCacheSteps:
             self.v_pre[l][:, :, first:last + 1] = pre
             if l + 1 < len(self.layers):
                 q = self.layers[l + 1].pad
-                self.v_in[l + 1][:, :, first + q:last + 1 + q, q:q + width] = gate(pre + bias)
+                self.v_in[l + 1][:, :, first + q:last + 1 + q, q:q + width] = gate(pre + rows(bias, first, last + 1))
 
     def __call__(self, row: int, cols: list[int]):
         if self.valid < row:
@@ -102,7 +108,8 @@ class GatedCacheSteps:
         links, self.h_in = [], []
         for layer, bias, pre in zip(self.layers, self.bias, self.v_pre):
             above = pre[:, :, row - 1:row] if row > 0 else torch.zeros_like(pre[:, :, :1])  # (N, 2C, 1, W)
-            link = layer.vertical_to_horizontal(above) + bias + layer.horizontal.bias[:, None, None]  # (N, 2C, 1, W)
+            link = (layer.vertical_to_horizontal(above) + rows(bias, row, row + 1)
+                    + layer.horizontal.bias[:, None, None])  # (N, 2C, 1, W)
             links.append(link[:, :, 0].transpose(1, 2))  # (N, W, 2C)
             channels = 1 if layer.first else layer.horizontal.in_channels
             self.h_in.append(pre.new_zeros(len(pre), pre.shape[3] + layer.pad, channels))  # (N, W + p, C_in)
