@@ -23,7 +23,8 @@ domain passes as real, and only D_cls pushes it across, which G can satisfy with
 one discriminator per domain does.
 
 The paper's adversarial loss is WGAN-GP; genlab uses least squares (as its CycleGAN does), which trains stably at
-this size without the gradient penalty's second backward pass. Networks: CycleGAN's translator and PatchGAN
+this size without the gradient penalty's second backward pass. The paper updates D five times per G update
+(n_critic = 5): `d_steps` (default 1), each D step on new translations of the same batch. Networks: CycleGAN's translator and PatchGAN
 (genlab/models/cyclegan.py).
 """
 from __future__ import annotations
@@ -63,6 +64,10 @@ class StarGANConfig:
                 "in genlab's conditional GAN), as CycleGAN's one discriminator per domain does. Off (the paper), "
                 "a translation that still looks like its source domain passes as real, and only the domain head "
                 "pushes it across."})
+    d_steps: int = field(default=1, metadata={
+        "title": "Discriminator steps per generator step",
+        "help": "How many times D learns (each time on new translations of the batch) before G learns once; the "
+                "paper uses 5 (its n_critic)."})
     width: int = 16  # channels of the first conv layer (the residual blocks have twice as many)
     res_blocks: int = 3  # residual blocks at half resolution
     image_channels: int = 1
@@ -77,6 +82,8 @@ class StarGANConfig:
             raise ValueError(f"num_domains must be between 2 and 16, not {self.num_domains}")
         if min(self.cls_weight, self.rec_weight, self.id_weight) < 0:
             raise ValueError("the classification, reconstruction and identity weights must be 0 or more")
+        if not 1 <= self.d_steps <= 10:
+            raise ValueError(f"d_steps must be between 1 and 10, not {self.d_steps}")
         check_translator_size(self)
 
 
@@ -142,23 +149,24 @@ class StarGAN(Model):
             self.train(was_training)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, optimizers: dict) -> dict[str, float]:
-        """One discriminator step, then one generator step; every image goes to a random *other* domain."""
+        """d_steps discriminator steps, then one generator step; every image goes to a random *other* domain."""
         c = self.config
         if y.max() >= c.num_domains:
             raise ValueError(f"a label {int(y.max())} is not one of the model's {c.num_domains} domains")
         real = to_signed(x)  # (B, C, H, W)
-        shift = torch.randint(1, c.num_domains, y.shape, device=y.device)  # (B,) never 0: another domain
-        target = (y + shift) % c.num_domains  # (B,)
-        fake = self.generate(real, target)  # (B, C, H, W)
+        for _ in range(c.d_steps):
+            shift = torch.randint(1, c.num_domains, y.shape, device=y.device)  # (B,) never 0: another domain
+            target = (y + shift) % c.num_domains  # (B,)
+            fake = self.generate(real, target)  # (B, C, H, W)
 
-        # D: real or fake, and which domain a real image is in.
-        src_real, cls_real = self.discriminator(real, y)  # a real image of its own domain
-        src_fake, _ = self.discriminator(fake.detach(), target)  # judged as a member of the target domain
-        domain_real = F.cross_entropy(cls_real, y)
-        loss_d = least_squares(src_real, True) + least_squares(src_fake, False) + c.cls_weight * domain_real
-        optimizers["discriminator"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        optimizers["discriminator"].step()
+            # D: real or fake, and which domain a real image is in.
+            src_real, cls_real = self.discriminator(real, y)  # a real image of its own domain
+            src_fake, _ = self.discriminator(fake.detach(), target)  # judged as a member of the target domain
+            domain_real = F.cross_entropy(cls_real, y)
+            loss_d = least_squares(src_real, True) + least_squares(src_fake, False) + c.cls_weight * domain_real
+            optimizers["discriminator"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            optimizers["discriminator"].step()
 
         # G: look real, be read as the target domain, and come back to x when sent home.
         self.discriminator.requires_grad_(False)

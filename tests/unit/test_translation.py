@@ -104,6 +104,17 @@ def test_stargan_sent_to_the_source_domain_returns_nearly_the_input_after_traini
     assert after < 0.02 < before and across > 3 * after, (before, after, across)
 
 
+def test_stargan_lets_the_discriminator_learn_d_steps_times_per_generator_step():
+    torch.manual_seed(0)
+    model = StarGAN(StarGANConfig.tiny(d_steps=3))
+    optimizers = model.make_optimizers()
+    model.train_step(torch.rand(6, 1, 28, 28), torch.tensor([0, 1, 2] * 2), optimizers)
+    steps = {name: next(iter(o.state.values()))["step"].item() for name, o in optimizers.items()}
+    assert steps == {"discriminator": 3, "generator": 1}
+    with pytest.raises(ValueError, match="d_steps must be between 1 and 10"):
+        StarGANConfig.tiny(d_steps=0)
+
+
 class AnyCircle:
     """A translator that draws one circle, always the same: in the target domain, with the content lost."""
 
