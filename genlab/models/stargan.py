@@ -24,8 +24,8 @@ one discriminator per domain does.
 
 The paper's adversarial loss is WGAN-GP; genlab uses least squares (as its CycleGAN does), which trains stably at
 this size without the gradient penalty's second backward pass. The paper updates D five times per G update
-(n_critic = 5): `d_steps` (default 1), each D step on new translations of the same batch. Networks: CycleGAN's translator and PatchGAN
-(genlab/models/cyclegan.py).
+(n_critic = 5): `d_steps` (default 1), each D step on new translations of the same batch. Networks: CycleGAN's
+translator and PatchGAN (genlab/models/cyclegan.py).
 """
 from __future__ import annotations
 
@@ -154,10 +154,11 @@ class StarGAN(Model):
         if y.max() >= c.num_domains:
             raise ValueError(f"a label {int(y.max())} is not one of the model's {c.num_domains} domains")
         real = to_signed(x)  # (B, C, H, W)
-        for _ in range(c.d_steps):
+        for d_step in range(c.d_steps):
             shift = torch.randint(1, c.num_domains, y.shape, device=y.device)  # (B,) never 0: another domain
             target = (y + shift) % c.num_domains  # (B,)
-            fake = self.generate(real, target)  # (B, C, H, W)
+            with torch.set_grad_enabled(d_step == c.d_steps - 1):  # only the last translation teaches G too
+                fake = self.generate(real, target)  # (B, C, H, W)
 
             # D: real or fake, and which domain a real image is in.
             src_real, cls_real = self.discriminator(real, y)  # a real image of its own domain
