@@ -79,13 +79,15 @@ def test_each_phase_of_the_aae_moves_only_what_it_should(shapes):
 def test_training_pulls_the_aae_codes_onto_the_prior(shapes):
     torch.manual_seed(0)
     model = AAE(AAEConfig(prior="gaussian", num_classes=0, width=8, hidden=32, d_hidden=32))
-    optimizers = model.make_optimizers()
+    optimizers = model.make_optimizers(5e-4)  # at the default 1e-3 this tiny AAE's game swings: 600 steps from
+    # seed 0 ended at 0.85 of the start on 2 threads and at 0.18 on 1, and seed 1 on 1 thread never came down
     before = codes_against_prior(model, shapes, n=300)
-    for step in range(600):
+    for step in range(1200):
         batch = slice((step * 64) % 1920, (step * 64) % 1920 + 64)
         model.train_step(shapes.images[batch], shapes.labels[batch], optimizers)
     after = codes_against_prior(model, shapes, n=300)
-    assert after.mmd2 < before.mmd2 / 4, (before, after)  # measured: 2.24 -> 0.06
+    # measured (seeds 0 to 5, on 1 and on 2 threads): 0.011 to 0.167 of the start; seed 0: 0.033 and 0.068
+    assert after.mmd2 < before.mmd2 / 4, (before, after)
 
 
 def test_an_aae_with_classes_refuses_a_class_it_has_no_part_for(shapes):
