@@ -9,7 +9,7 @@ from genlab.checkpoints import CheckpointError, read_card
 from genlab.classroom import inert
 from genlab.data import DATASETS, dataset_available
 from genlab.images import grid
-from genlab.models import LATENT, SAMPLES, choices, kinds_with
+from genlab.models import LATENT, SAMPLES, TRANSLATOR, choices, kinds_with
 from genlab.training.jobs import JobError, JobSpec
 from genlab.ui.common import checkpoint_picker, device_badge
 from genlab.ui.guide import guide
@@ -27,7 +27,8 @@ device_badge()
 guide("Train")
 manager = job_manager()
 PRESETS = {"Quick demo: 1 minute": 1.0, "Better: 10 minutes": 10.0, "Custom": None}
-KIND_CHOICES = {kind.name: kind for kind in kinds_with(SAMPLES)}  # every generative kind, in the course's order
+GENERATIVE = sorted(kinds_with(SAMPLES) + kinds_with(TRANSLATOR), key=lambda k: (k.lesson, k.name))  # course order
+KIND_CHOICES = {kind.name: kind for kind in GENERATIVE}  # every generative kind: samplers and translators
 
 
 # Titles of config fields: a field's own metadata "title" first, else this table, else the field's name.
@@ -38,16 +39,25 @@ TITLES = {"hidden": "Hidden units", "output": "Output distribution", "first_kern
           "time_sampling": "How training picks t", "ema_decay": "Weight averaging (decay)"}
 
 
-def config_widgets(kind_name: str) -> dict:
+def config_widgets(kind_name: str, dataset: str | None) -> dict:
     """A widget for every config field with a help sentence, starting at the kind's `starts_with` value if it
-    has one; returns the fields that differ from the config's defaults (so the run's command names them)."""
+    has one; returns the fields that differ from the config's defaults (so the run's command names them). A
+    field marked "domain" picks one of the data set's classes by name; one marked "domain_count" starts at, and
+    may not go under, the number of its classes."""
     changed, starts = {}, KIND_CHOICES[kind_name].starts_with  # the page's own starting values, if any
+    domains = DATASETS[dataset].class_names if dataset else ()
     for f in dataclasses.fields(KIND_CHOICES[kind_name].config_cls):
         if "help" not in f.metadata:
             continue
         key, default = f"train_cfg_{kind_name}_{f.name}", starts.get(f.name, f.default)
         title = f.metadata.get("title") or TITLES.get(f.name, f.name.replace("_", " ").capitalize())
-        if choices(f):
+        if f.metadata.get("domain") and domains:  # a class of this data set, by name (keyed by it: a new list)
+            value = st.selectbox(title, range(len(domains)), index=min(default, len(domains) - 1),
+                                 format_func=lambda i: domains[i], key=f"{key}_{dataset}", help=f.metadata["help"])
+        elif f.metadata.get("domain_count") and domains:
+            value = int(st.number_input(title, min_value=len(domains), max_value=max(len(domains), default, 16),
+                                        value=len(domains), step=1, key=f"{key}_{dataset}", help=f.metadata["help"]))
+        elif choices(f):
             value = st.selectbox(title, choices(f), key=key, help=f.metadata["help"],
                                  index=choices(f).index(default))
         elif isinstance(default, bool):
@@ -142,11 +152,16 @@ with settings_col:
             st.session_state["train_uploaded"] = st.session_state["train_dataset"] = uploaded
         names = [n for n in DATASETS if DATASETS[n].owner in (None, me()) or is_teacher()]  # others' uploads: theirs
         names = [n for n in names if dataset_available(n)]
+        wanted = KIND_CHOICES[kind_name].starts_with.get("dataset")  # a translator starts on domains made for it
+        if st.session_state.get("train_dataset_kind") != kind_name and wanted in names:
+            st.session_state["train_dataset"] = wanted
+        st.session_state["train_dataset_kind"] = kind_name
         dataset = st.selectbox("Dataset", names, format_func=lambda n: DATASETS[n].title[:80], key="train_dataset",
-                               help="The images the model learns to imitate.")
+                               help="The images the model learns to imitate; a translator's domains are its "
+                                    "classes.")
         if dataset:
             st.caption(inert(DATASETS[dataset].description, 300))
-        config = config_widgets(kind_name)
+        config = config_widgets(kind_name, dataset)
         kind = KIND_CHOICES[kind_name]
         lr = kind.starts_with.get("lr", kind.default_lr)
         run = run_length_widgets(kind.starts_with.get("batch_size", kind.default_batch_size), lr,

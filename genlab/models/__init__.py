@@ -61,7 +61,8 @@ class ModelKind:
     slow_sampler: bool = False  # one network pass per pixel: metrics draw fewer samples
     live_grid: int = 64  # images in the Train page's live sample grid (fewer keep a slow sampler's grid fresh)
     # What the Train page starts a new model with where it differs from the defaults (which the CLI and the shipped
-    # checkpoints' commands keep): config fields, and "lr" and "batch_size" (a live demo wants speed first).
+    # checkpoints' commands keep): config fields, "lr" and "batch_size" (a live demo wants speed first), and
+    # "dataset", the data set it is offered first.
     starts_with: dict[str, Any] = field(default_factory=dict, hash=False)
     lesson: int = 99  # where the course meets it (COURSE.md's lesson path): lists follow this order
 

@@ -33,8 +33,10 @@ from genlab.models.base import Model
 @dataclass
 class CycleGANConfig:
     source: int = field(default=0, metadata={
+        "title": "Domain A", "domain": True,
         "help": "Domain A: the label (domain index) of the images G translates from."})
     target: int = field(default=1, metadata={
+        "title": "Domain B", "domain": True,
         "help": "Domain B: the label of the images G translates to (F translates back)."})
     cycle_weight: float = field(default=10.0, metadata={
         "title": "Cycle-consistency weight",
@@ -231,5 +233,6 @@ register_kind(ModelKind(
     panels_together=(("loss_g", "loss_d"), ("adversarial", "cycle")),
     curve_note="The round trip is the mean absolute difference between an image and its translation translated "
                "back (pixels in [-1, 1]); it is drawn even when the cycle loss is off, which shows what it buys.",
+    starts_with={"dataset": "shapes"},
     lesson=11,
 ))

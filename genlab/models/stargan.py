@@ -44,7 +44,7 @@ from genlab.models.cyclegan import (TRANSLATOR_LOSSES, check_translator_size, le
 @dataclass
 class StarGANConfig:
     num_domains: int = field(default=4, metadata={
-        "title": "Domains",
+        "title": "Domains", "domain_count": True,
         "help": "How many domains G can translate into; the data set's labels are the domains and must be "
                 "below this."})
     cls_weight: float = field(default=1.0, metadata={
@@ -206,5 +206,6 @@ register_kind(ModelKind(
     panels_together=(("loss_g", "loss_d"), ("adversarial", "cycle"), ("domain_real", "domain_fake")),
     curve_note="The round trip is G(G(x, target), source) against x (L1, pixels in [-1, 1]); the domain losses "
                "fall as D learns the domains and G learns to draw into the one it is told.",
+    starts_with={"dataset": "shapes"},
     lesson=11,
 ))

@@ -1,5 +1,5 @@
-"""What a training job shows while it trains: the sample grid, the latent map of a 2-D code and the held-out
-metrics, drawn in a thread of their own from a copy of the weights.
+"""What a training job shows while it trains: the sample grid (a translator's: translations and their round trips),
+the latent map of a 2-D code and the held-out metrics, drawn in a thread of their own from a copy of the weights.
 
 Drawn in the training thread, these frames cost it 4 to 7% of its time on a CPU (a 64-image grid every 1.2 s,
 256 held-out test images every 10 s), time the headless command line does not spend. Here the training thread
@@ -36,6 +36,7 @@ FRAME_EVERY_S = 1.2  # a new sample grid (and latent map) this often: more often
 BUDGET = 0.05  # ...or less often when drawing takes more than 5% of the time (a PixelCNN samples pixel by pixel)
 HELD_OUT_EVERY_S = 10.0  # held-out metrics (~0.1 s on a CPU): a slow curve needs few points
 GRID_COUNT, GRID_SEED = 64, 0  # the same noise vectors every frame (64 unless the kind asks for fewer)
+TRANSLATION_COLUMNS = 8  # test images in a translator's live grid (one more per domain where they do not divide)
 LATENT_POINTS = 300  # test images whose latent means are shown for a model with a 2-D code
 HELD_OUT_IMAGES = 256  # test images for the held-out metrics
 
@@ -151,11 +152,33 @@ class LiveExtras:
         self.next_frame = started + max(FRAME_EVERY_S, typical / BUDGET)
 
     def _grid_png(self) -> bytes | None:
+        if hasattr(self.shadow, "translate"):  # a translator draws from images, not from nothing
+            return self._translations_png()
         try:
             samples = self.shadow.sample(self.grid_count, GRID_SEED)  # (n, C, H, W) in [0, 1]
         except NotImplementedError:
             return None
         return png_bytes(grid(samples.float().cpu(), nrow=8, scale=2))
+
+    def _translations_png(self) -> bytes | None:
+        """Three rows: the same test images every frame (their domains in turn), each translated into the next
+        domain, and translated back: the round trip the cycle (or reconstruction) loss asks to return to row one.
+        None when the test split holds no image of the model's domains."""
+        domains = list(self.shadow.domains)
+        per = -(-TRANSLATION_COLUMNS // len(domains))  # images per source domain, rounded up
+        rows: list[list[torch.Tensor]] = [[], [], []]  # inputs, translations, round trips
+        for i, source in enumerate(domains):
+            target = domains[(i + 1) % len(domains)]  # for two domains: the other one
+            x = self.test_set.images[self.test_set.labels == source][:per].to(self.device)  # (n, C, H, W)
+            if not len(x):
+                continue
+            there = self.shadow.translate(x, target)  # (n, C, H, W) in [0, 1]
+            for row, images in zip(rows, (x, there, self.shadow.translate(there, source))):
+                row.append(images.float().cpu())
+        if not rows[0]:
+            return None
+        columns = sum(len(images) for images in rows[0])
+        return png_bytes(grid(torch.cat([torch.cat(row) for row in rows]), nrow=columns, scale=2))
 
     def _latent_map(self) -> LatentMap | None:
         encode = getattr(self.shadow, "encode", None)

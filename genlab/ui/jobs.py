@@ -20,7 +20,7 @@ from genlab.checkpoints import CheckpointError
 from genlab.classroom import delete, inert, may_change
 from genlab.images import png_bytes
 from genlab.line_chart import Panel, Series, line_chart
-from genlab.models import get_kind
+from genlab.models import TRANSLATOR, get_kind
 from genlab.training.jobs import JobError, JobManager, JobView
 from genlab.ui.pages import explorer_for
 from genlab.ui.roles import me, owner_words
@@ -179,7 +179,11 @@ def live_job(manager: JobManager, job_id: int, *, show_stop: bool = True) -> Job
                      "trend: if they rise while the line falls, the model is memorising its training images.")
         st.caption(f"{note} {get_kind(view.kind).curve_note}")
     left, right = st.columns(2)
-    if view.grid_png:
+    if view.grid_png and get_kind(view.kind).can(TRANSLATOR):
+        left.image(view.grid_png, caption=f"Step {view.grid_step:,}. Top row: the same test images in every frame; "
+                                          "middle: each translated into the next domain; bottom: translated back, "
+                                          "the round trip that should return the top row.")
+    elif view.grid_png:
         left.image(view.grid_png, caption=f"Samples at step {view.grid_step:,}: the same random seeds in every "
                                           "frame, so you watch the same images improve.")
     latent = latent_figure(view)

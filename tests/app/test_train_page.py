@@ -213,3 +213,31 @@ def test_the_aae_offers_its_prior_and_classes_with_a_sentence_each():
     assert prior.value == "mixture" and set(prior.options) == {"gaussian", "mixture", "ring", "swiss-roll"}
     classes = at.number_input(key="train_cfg_aae_num_classes")
     assert classes.value == 10 and prior.help and classes.help
+
+
+def test_a_translator_picks_its_domains_by_name_and_shows_translations_and_round_trips():
+    at = open_page(teacher=True)
+    at.selectbox(key="train_kind").set_value("cyclegan").run()
+    assert not at.exception and at.selectbox(key="train_dataset").value == "shapes"  # domains made for it, first
+    at.selectbox(key="train_dataset").set_value("toy-page").run()
+    source, target = (at.selectbox(key=f"train_cfg_cyclegan_{name}_toy-page") for name in ("source", "target"))
+    assert source.options == ["a", "b"] and (source.value, target.value) == (0, 1) and source.help and target.help
+    target.set_value(0).run()
+    at.radio(key="train_preset").set_value("Custom").run()
+    at.number_input(key="train_minutes").set_value(0.1)
+    at.button(key="train_start").click().run()
+    assert not at.exception and "two different domains" in at.error[0].value and not job_manager().jobs()
+
+    at.selectbox(key="train_cfg_cyclegan_target_toy-page").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    [job] = job_manager().jobs()
+    assert job.spec.kind == "cyclegan" and "source" not in job.spec.config and "target" not in job.spec.config, job.spec
+    assert job.spec.minutes == 0.1, job.spec
+    rerun_until(at, lambda at: at.success)
+    captions = [caption for image in at.image for caption in image.captions]
+    assert any(caption.startswith("Step") and "round trip" in caption for caption in captions), captions
+
+    at.selectbox(key="train_kind").set_value("stargan").run()  # as many domains as the data set has, at least
+    domains = at.number_input(key="train_cfg_stargan_num_domains_shapes")
+    assert not at.exception and domains.value == 3 and domains.min == 3 and domains.help

@@ -1,14 +1,19 @@
 """The frames a training job shows (sample grid, latent map, held-out metrics), drawn beside the training thread
 from a copy of the weights."""
+import io
 import threading
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from genlab.data import ImageDataset
 from genlab.models.aae import AAE, AAEConfig
 from genlab.models.autoencoder import Autoencoder, AutoencoderConfig
+from genlab.models.cyclegan import CycleGAN, CycleGANConfig
 from genlab.models.dcgan import DCGAN, DCGANConfig
+from genlab.models.stargan import StarGAN, StarGANConfig
 from genlab.models.vae import VAE, VAEConfig
 from genlab.training import live as job_extras
 from genlab.training.live import LiveExtras
@@ -149,3 +154,21 @@ def test_the_latent_map_of_an_aae_carries_samples_of_its_prior_and_an_autoencode
     assert ring.shape == frames["aae"].points.shape
     assert abs(float((ring ** 2).sum(1).mean() ** 0.5) - 2.0) < 0.1
     assert frames["ae"].prior is None and frames["ae"].points.shape == (job_extras.LATENT_POINTS, 2)
+
+
+@pytest.mark.parametrize("model, columns", [(CycleGAN(CycleGANConfig.tiny()), 8),  # domains 0 and 1: 4 images each
+                                            (StarGAN(StarGANConfig.tiny(num_domains=3)), 9)])  # 3 each
+def test_a_translator_shows_test_images_their_translations_and_the_round_trips(model, columns):
+    recorder, data = Recorder(), toy_test_set()
+    extras = LiveExtras(model, data, torch.device("cpu"), recorder)
+    try:
+        extras.draw_now(0)
+    finally:
+        extras.close()
+    (frame,) = recorder.frames
+    picture = np.asarray(Image.open(io.BytesIO(frame.grid_png)).convert("L")) / 255  # (H, W): 28 px tiles, 1 px
+    # lines between them, all twice as large
+    assert picture.shape == ((3 * 29 + 1) * 2, (columns * 29 + 1) * 2)  # rows: inputs, translations, round trips
+    first = data.images[data.labels == 0][0, 0].numpy()  # (28, 28): the top-left tile is a test image as it is
+    assert np.abs(picture[2:58:2, 2:58:2] - first).max() < 0.01
+    assert np.abs(picture[60:116:2, 2:58:2] - first).max() > 0.1  # below it, its translation differs
