@@ -75,12 +75,22 @@ def _text(text: str, font: ImageFont.ImageFont) -> str:
     return text if "DejaVu" in str(getattr(font, "path", "")) else text.translate(ASCII)
 
 
+def fitted(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: float) -> str:
+    """The text, cut short with "..." where it is wider than `width` pixels (the legend still names every curve)."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while len(text) > 1 and draw.textlength(text + "...", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
 def _draw_panel(draw: ImageDraw.ImageDraw, panel: Panel, box: tuple[int, int, int, int], x_label: str) -> None:
     """One panel inside box = (left, top, right, bottom) of the (supersampled) picture."""
     s = SUPERSAMPLE
     left, top, right, bottom = box
     small, title_font = _font(11), _font(12)
-    draw.text(((left + right) / 2, top), _text(panel.title, title_font), fill=TEXT, font=title_font, anchor="ma")
+    title = fitted(draw, _text(panel.title, title_font), title_font, right - left - 8 * s)  # never over its neighbour
+    draw.text(((left + right) / 2, top), title, fill=TEXT, font=title_font, anchor="ma")
     area = (left + 46 * s, top + 22 * s, right - 8 * s, bottom - 34 * s)  # the plotting area
     xs = np.concatenate([np.asarray(sr.x, dtype=float) for sr in panel.series] or [np.zeros(0)])
     ys = np.concatenate([np.asarray(sr.y, dtype=float) for sr in panel.series] or [np.zeros(0)])

@@ -218,7 +218,7 @@ class CycleGAN(Model):
 
 
 TRANSLATOR_LOSSES = {"loss_g": "Generator loss", "loss_d": "Discriminator loss",
-                     "adversarial": "G's adversarial term", "cycle": "Round trip |x - back(there(x))| (L1, [-1, 1])",
+                     "adversarial": "G's adversarial term", "cycle": "Round trip (L1)",
                      "identity": "Identity term"}
 
 register_kind(ModelKind(

@@ -201,8 +201,7 @@ register_kind(ModelKind(
     paper="Choi et al. 2018, StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image "
           "Translation",
     capabilities=frozenset({TRANSLATOR}),
-    loss_labels={**TRANSLATOR_LOSSES, "domain_real": "D's domain loss on real images",
-                 "domain_fake": "G's domain loss (D reads the target?)"},
+    loss_labels={**TRANSLATOR_LOSSES, "domain_real": "D's domain loss (real)", "domain_fake": "G's domain loss"},
     panels_together=(("loss_g", "loss_d"), ("adversarial", "cycle"), ("domain_real", "domain_fake")),
     curve_note="The round trip is G(G(x, target), source) against x (L1, pixels in [-1, 1]); the domain losses "
                "fall as D learns the domains and G learns to draw into the one it is told.",

@@ -42,3 +42,14 @@ def test_nan_and_inf_values_are_skipped_not_drawn():
     broken = Series("loss", x, np.array([1.0, np.nan, np.inf, 2.0, 3.0]))
     picture = line_chart([Panel("loss", [broken]), Panel("empty", [Series("none", x[:0], x[:0])])], width=300)
     assert isinstance(picture, Image.Image)
+
+
+def test_a_title_wider_than_its_panel_is_cut_short_and_a_short_one_is_kept():
+    from PIL import ImageDraw
+
+    from genlab.line_chart import _font, fitted
+    draw, font = ImageDraw.Draw(Image.new("RGB", (10, 10))), _font(12)
+    long = "G's adversarial term vs Round trip |x - back(there(x))| (L1, [-1, 1])"
+    short = fitted(draw, long, font, 300)
+    assert short.endswith("...") and long.startswith(short[:-3]) and draw.textlength(short, font=font) <= 300
+    assert fitted(draw, "loss", font, 300) == "loss"
