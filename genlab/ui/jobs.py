@@ -217,7 +217,7 @@ def _finished(view: JobView) -> None:
                               "genlab server to explore it or to continue training.")
     explorer = explorer_for(get_kind(view.kind))
     if explorer is not None:
-        right.page_link(explorer.file, label=f"Open the {explorer.title}", icon=explorer.icon,
+        right.page_link(explorer.file, label=f"Open the {explorer.title} page", icon=explorer.icon,
                         help=f"Then choose '{inert(view.title)} (yours)' in the model list.")
     if may_change(me(), path):
         if st.button("Delete this checkpoint", key="train_delete", help="Removes the file from this server for "

@@ -129,7 +129,7 @@ def test_a_started_run_shows_progress_and_a_second_session_sees_the_same_job():
     assert "it belongs to the teacher" in second.success[0].value
     assert "every page's model list shows it now" in first.run().success[0].value
     if (Path(APP).parent / "views" / "1_VAE_explorer.py").exists():
-        assert [link.proto.label for link in second.get("page_link")][-1] == "Open the VAE explorer"
+        assert [link.proto.label for link in second.get("page_link")][-1] == "Open the VAE explorer page"
     assert [c.path for c in list_checkpoints(kind="vae", dataset="toy-page")] == [job.checkpoint_path]
     first.run()
     assert first.success and len(job_manager().jobs()) == 1  # watching never started another run
