@@ -75,6 +75,7 @@ class LiveExtras:
         self.step = 0  # the training step the shadow's weights come from
         self.next_frame = self.next_held_out = 0.0  # time.perf_counter() when the next one is due
         self.costs: list[float] = []  # the last few frame costs, in seconds
+        self._inputs: list[tuple[torch.Tensor, int, int]] | None = None  # a translator's test images, once picked
         self.error: BaseException | None = None
         self._idle = threading.Event()  # no frame in progress: the shadow may be overwritten
         self._idle.set()
@@ -160,18 +161,24 @@ class LiveExtras:
             return None
         return png_bytes(grid(samples.float().cpu(), nrow=8, scale=2))
 
+    def _translation_inputs(self) -> list[tuple[torch.Tensor, int, int]]:
+        """(test images, their domain, the next domain) for each of the model's domains with test images: picked
+        once, so every frame translates the same images."""
+        if self._inputs is None:
+            domains = list(self.shadow.domains)
+            per = -(-TRANSLATION_COLUMNS // len(domains))  # images per source domain, rounded up
+            picked = [(self.test_set.images[self.test_set.labels == source][:per].to(self.device),  # (n, C, H, W)
+                       source, domains[(i + 1) % len(domains)])  # for two domains: the other one
+                      for i, source in enumerate(domains)]
+            self._inputs = [item for item in picked if len(item[0])]
+        return self._inputs
+
     def _translations_png(self) -> bytes | None:
         """Three rows: the same test images every frame (their domains in turn), each translated into the next
         domain, and translated back: the round trip the cycle (or reconstruction) loss asks to return to row one.
         None when the test split holds no image of the model's domains."""
-        domains = list(self.shadow.domains)
-        per = -(-TRANSLATION_COLUMNS // len(domains))  # images per source domain, rounded up
         rows: list[list[torch.Tensor]] = [[], [], []]  # inputs, translations, round trips
-        for i, source in enumerate(domains):
-            target = domains[(i + 1) % len(domains)]  # for two domains: the other one
-            x = self.test_set.images[self.test_set.labels == source][:per].to(self.device)  # (n, C, H, W)
-            if not len(x):
-                continue
+        for x, source, target in self._translation_inputs():
             there = self.shadow.translate(x, target)  # (n, C, H, W) in [0, 1]
             for row, images in zip(rows, (x, there, self.shadow.translate(there, source))):
                 row.append(images.float().cpu())
